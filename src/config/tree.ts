@@ -1,0 +1,45 @@
+// The syntax tree the grammar produces: statements with their words and optional block.
+import type { Pos } from './diagnostics.js';
+
+export interface Word {
+  text: string;
+  /** True when the word was written in double quotes. */
+  quoted: boolean;
+  col: number;
+}
+
+export interface Stmt {
+  words: Word[];
+  pos: Pos;
+  /** The statement's text after preprocessing (for keywords that re-split with escapes). */
+  raw: string;
+  block?: Stmt[];
+  open?: Pos;
+  close?: Pos;
+}
+
+export interface LineToken {
+  type: 'line';
+  value: string;
+  words: Word[];
+  raw: string;
+  pos: Pos;
+  text: string;
+  offset: number;
+  lineBreaks: number;
+  line: number;
+  col: number;
+}
+
+export interface BraceToken {
+  type: 'lbrace' | 'rbrace';
+  value: string;
+  pos: Pos;
+  text: string;
+  offset: number;
+  lineBreaks: number;
+  line: number;
+  col: number;
+}
+
+export type Token = LineToken | BraceToken;

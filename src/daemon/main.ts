@@ -1,0 +1,70 @@
+// keel's entry point.
+import { relative, isAbsolute } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { parseFlags, helpText, UsageError } from './cli.js';
+import { loadConfigFile } from '../config/build.js';
+import { exitCodeFor, formatDiagnostic, type Diagnostic } from '../config/diagnostics.js';
+import { configToJson } from '../config/json.js';
+
+const DEFAULT_CONFIG = '/etc/keepalived/keepalived.conf';
+
+function displayPath(p: string): string {
+  if (!isAbsolute(p)) return p;
+  const r = relative(process.cwd(), p);
+  return r && !r.startsWith('..') && !isAbsolute(r) ? r : p;
+}
+
+function show(d: Diagnostic): string {
+  return formatDiagnostic(d.pos ? { ...d, pos: { ...d.pos, file: displayPath(d.pos.file) } } : d);
+}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return `keel v${pkg.version} (keepalived 2.2.7 compatible)`;
+}
+
+export function main(argv: string[]): number {
+  let parsed;
+  try {
+    parsed = parseFlags(argv);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`keel: ${e.message}\nTry 'keel --help' for the options.\n`);
+      return 1;
+    }
+    throw e;
+  }
+  const { flags, positionals } = parsed;
+  if (flags.help) {
+    process.stdout.write(helpText() + '\n');
+    return 0;
+  }
+  if (flags.version) {
+    process.stdout.write(version() + '\n');
+    return 0;
+  }
+  if (positionals.length) {
+    process.stderr.write(`keel: unexpected argument '${positionals[0]}'\nTry 'keel --help' for the options.\n`);
+    return 1;
+  }
+  const file = flags['use-file'] ?? DEFAULT_CONFIG;
+  if (flags['config-test'] || flags['dump-json'] || flags['dump-conf']) {
+    const opts: Parameters<typeof loadConfigFile>[1] = {};
+    if (flags['config-id'] !== undefined) opts.configId = flags['config-id'];
+    const { config, diagnostics } = loadConfigFile(file, opts);
+    for (const d of diagnostics.list) process.stderr.write(show(d) + '\n');
+    if (flags['dump-json'] || flags['dump-conf']) process.stdout.write(configToJson(config) + '\n');
+    return exitCodeFor(diagnostics.list);
+  }
+  process.stderr.write('keel: running the daemon is not available in this version; use -t to check a configuration\n');
+  return 1;
+}
+
+try {
+  process.exitCode = main(process.argv.slice(2));
+} catch (e) {
+  // Never a stack trace to the user: one line, and a non-zero exit.
+  process.stderr.write(`keel: internal error: ${(e as Error).message}\n`);
+  if (process.env.KEEL_DEBUG) process.stderr.write(String((e as Error).stack) + '\n');
+  process.exitCode = 70;
+}
