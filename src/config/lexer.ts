@@ -17,15 +17,12 @@ const wordLexer = moo.compile({
 });
 
 function lineToken(words: Word[], raw: string, pos: Pos): LineToken {
-  return {
-    type: 'line', value: raw, words, raw, pos, text: raw, offset: 0, lineBreaks: 0,
-    line: pos.line, col: pos.col ?? 1,
-  };
+  return { type: 'line', value: raw, words, raw, pos };
 }
 
 function braceToken(type: 'lbrace' | 'rbrace', pos: Pos): BraceToken {
   const value = type === 'lbrace' ? '{' : '}';
-  return { type, value, pos, text: value, offset: 0, lineBreaks: 0, line: pos.line, col: pos.col ?? 1 };
+  return { type, value, pos };
 }
 
 /**

@@ -66,7 +66,13 @@ interface Seq {
   setIndex?: number;
 }
 
-const WS = ' \t';
+function trimBlanks(s: string): string {
+  let a = 0;
+  let b = s.length;
+  while (a < b && (s.charCodeAt(a) === 32 || s.charCodeAt(a) === 9)) a++;
+  while (b > a && (s.charCodeAt(b - 1) === 32 || s.charCodeAt(b - 1) === 9)) b--;
+  return a === 0 && b === s.length ? s : s.slice(a, b);
+}
 const isBlank = (c: string | undefined): boolean => c === ' ' || c === '\t';
 const isAlpha = (c: string | undefined): boolean => c !== undefined && /^[A-Za-z]$/.test(c);
 const isAlnum_ = (c: string | undefined): boolean => c !== undefined && /^[A-Za-z0-9_]$/.test(c);
@@ -79,7 +85,11 @@ const MAXBUF = 1024 * 1024 * 4;
  * double quotes, turn `\#` and `\!` (outside quotes) into the plain character, and drop trailing
  * blanks. Returns the text and whether it ended with a continuation backslash.
  */
+const SPECIAL = /[!#"\\]/;
+
 export function decomment(input: string): { text: string; cont: boolean; unterminated: boolean } {
+  // Fast path: most lines have nothing to strip but blanks.
+  if (!SPECIAL.test(input)) return { text: trimBlanks(input), cont: false, unterminated: false };
   let s = input.replace(/^[ \t]+/, '');
   let quote = false;
   let cont = false;
@@ -322,7 +332,7 @@ export class Preprocessor {
       }
       const processed = this.process(cur);
       if (processed === undefined) continue;
-      const inc = parseInclude(processed.text);
+      const inc = processed.text.startsWith('include') ? parseInclude(processed.text) : undefined;
       if (inc) {
         this.include(inc.kind, inc.pattern, processed);
         continue;
@@ -355,7 +365,8 @@ export class Preprocessor {
         this.stack.pop();
         continue;
       }
-      const raw = f.lines[f.index++]!.replace(/[\r\n]+$/, '');
+      let raw = f.lines[f.index++]!;
+      if (raw.endsWith('\r')) raw = raw.replace(/\r+$/, '');
       if (!raw.length) continue;
       const pos = { file: f.path, line: f.index };
       const dc = decomment(raw);
@@ -368,6 +379,9 @@ export class Preprocessor {
   /** Conditionals, definitions, ~SEQ/~LST and substitution for one logical line. */
   private process(l: SourceLine): SourceLine | undefined {
     let buf = l.text;
+    const c0 = buf.charCodeAt(0);
+    // Fast path: not a conditional, definition or ~SEQ line, and nothing to substitute.
+    if (c0 !== 64 /* @ */ && c0 !== 36 /* $ */ && c0 !== 126 /* ~ */ && !buf.includes('$')) return l;
     let guard = 0;
     for (;;) {
       if (buf[0] === '@') {

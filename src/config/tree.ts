@@ -24,22 +24,12 @@ export interface LineToken {
   words: Word[];
   raw: string;
   pos: Pos;
-  text: string;
-  offset: number;
-  lineBreaks: number;
-  line: number;
-  col: number;
 }
 
 export interface BraceToken {
   type: 'lbrace' | 'rbrace';
   value: string;
   pos: Pos;
-  text: string;
-  offset: number;
-  lineBreaks: number;
-  line: number;
-  col: number;
 }
 
 export type Token = LineToken | BraceToken;
