@@ -14,6 +14,40 @@ export interface ParseResult {
   lines: number;
 }
 
+/** keepalived's deepest blocks are four levels (virtual_server > real_server > HTTP_GET > url). */
+export const MAX_NESTING = 64;
+
+/**
+ * Blocks nested deeper than any keepalived keyword allows are reported once, and their braces
+ * dropped so their lines are read at the deepest allowed level: the rest of the file is still
+ * checked, and building the Config never recurses without bound.
+ */
+function limitNesting(tokens: Token[], diags: Diagnostics): Token[] {
+  let depth = 0;
+  let dropped = 0;
+  let reported = false;
+  const out: Token[] = [];
+  for (const t of tokens) {
+    if (t.type === 'lbrace') {
+      if (depth >= MAX_NESTING) {
+        if (!reported) diags.error(`blocks nested more than ${MAX_NESTING} deep - the deeper braces are ignored`, t.pos);
+        reported = true;
+        dropped++;
+        continue;
+      }
+      depth++;
+    } else if (t.type === 'rbrace') {
+      if (dropped > 0) {
+        dropped--;
+        continue;
+      }
+      depth--;
+    }
+    out.push(t);
+  }
+  return out;
+}
+
 /** Run the grammar over one run of tokens that forms whole top-level statements. */
 function parseChunk(tokens: Token[], diags: Diagnostics): Stmt[] {
   lexer.load(tokens);
@@ -38,7 +72,7 @@ function parseChunk(tokens: Token[], diags: Diagnostics): Stmt[] {
  * Earley parser's working set stays small, which keeps a 200,000-line config fast.
  */
 export function parseLines(lines: readonly SourceLine[], diags: Diagnostics): Stmt[] {
-  const tokens = tokenize(lines, diags);
+  const tokens = limitNesting(tokenize(lines, diags), diags);
   const out: Stmt[] = [];
   const CHUNK = 2000;
   let depth = 0;

@@ -97,6 +97,8 @@ export function editDistance(a: string, b: string): number {
 }
 
 export function suggest(name: string, candidates: Iterable<string>): string | undefined {
+  // Keywords are short; a long word is no misspelling of one (and would cost O(n*m)).
+  if (name.length > 64) return undefined;
   let best: string | undefined;
   let bestD = Infinity;
   const lower = name.toLowerCase();
