@@ -1,111 +1,130 @@
-// Tokens for the nearley grammar: one `line` token per statement (the words between braces or
-// line ends), and `lbrace` / `rbrace`. Words are split by a moo lexer with keepalived's
-// alloc_strvec() rules: a word starting with `"` runs to the next `"`, any other word ends at a
-// blank or a `"`; no escapes (keywords that take escapes re-split `raw`, see words.ts).
-import moo from 'moo';
+// Tokens for the nearley grammar: one `line` token per statement and `lbrace` / `rbrace`.
+// keepalived's read_line() splits a line at every `{` and `}` outside double quotes (the
+// preprocessor has done that already; doing it again here is harmless), and alloc_strvec()
+// splits a statement into words: a word starting with `"` runs to the next `"` (no escapes),
+// any other word ends at white space or a `"`. Keywords that take escapes re-split `raw` (words.ts).
 import type { Diagnostics, Pos } from './diagnostics.js';
-import type { SourceLine } from './preprocess.js';
+import { braceSplit, type SourceLine } from './preprocess.js';
 import type { Token, Word, LineToken, BraceToken } from './tree.js';
 
-const wordLexer = moo.compile({
-  ws: /[ \t\r\v\f]+/,
-  qstring: /"[^"\n]*"/,
-  unterminated: /"[^"\n]*$/,
-  lbrace: '{',
-  rbrace: '}',
-  word: /[^ \t\r\v\f\n"{}]+/,
-});
+/** alloc_strvec()'s white space: space, \t, \n, \v, \f, \r. */
+const isWhite = (c: number): boolean => c === 32 || (c >= 9 && c <= 13);
 
-function lineToken(words: Word[], raw: string, pos: Pos): LineToken {
-  return { type: 'line', value: raw, words, raw, pos };
+/**
+ * Split one statement into words. An unmatched quote is reported and, as in keepalived,
+ * ends the statement (the rest of the line is dropped).
+ */
+function splitWords(text: string, pos: Pos, col0: number, diags: Diagnostics): Word[] {
+  const words: Word[] = [];
+  const n = text.length;
+  let i = 0;
+  for (;;) {
+    while (i < n && isWhite(text.charCodeAt(i))) i++;
+    if (i >= n) break;
+    if (text.charCodeAt(i) === 34 /* " */) {
+      const close = text.indexOf('"', i + 1);
+      if (close < 0) {
+        diags.error(`Unmatched quote: '${text}'`, { file: pos.file, line: pos.line, col: col0 + i });
+        break;
+      }
+      words.push({ text: text.slice(i + 1, close), quoted: true, col: col0 + i });
+      i = close + 1;
+    } else {
+      const s = i;
+      while (i < n) {
+        const c = text.charCodeAt(i);
+        if (isWhite(c) || c === 34) break;
+        i++;
+      }
+      words.push({ text: text.slice(s, i), quoted: false, col: col0 + s });
+    }
+  }
+  return words;
 }
 
-function braceToken(type: 'lbrace' | 'rbrace', pos: Pos): BraceToken {
-  const value = type === 'lbrace' ? '{' : '}';
-  return { type, value, pos };
+/** Lines -> statement and brace tokens, in order, before balancing. */
+function rawTokens(lines: readonly SourceLine[], diags: Diagnostics): Token[] {
+  const out: Token[] = [];
+  for (const l of lines) {
+    let text = l.text;
+    let col = l.col ?? 1;
+    for (;;) {
+      if (text === '{' || text === '}') {
+        const t: BraceToken = { type: text === '{' ? 'lbrace' : 'rbrace', value: text, pos: { file: l.file, line: l.line, col } };
+        out.push(t);
+        break;
+      }
+      const sp = text.includes('{') || text.includes('}') ? braceSplit(text) : undefined;
+      const head = sp ? sp.head : text;
+      if (head === '{' || head === '}') {
+        out.push({ type: head === '{' ? 'lbrace' : 'rbrace', value: head, pos: { file: l.file, line: l.line, col } });
+      } else if (head.length) {
+        const pos: Pos = { file: l.file, line: l.line, col };
+        const words = splitWords(head, pos, col, diags);
+        if (words.length) {
+          pos.col = words[0]!.col;
+          const t: LineToken = { type: 'line', value: head, words, raw: head, pos };
+          out.push(t);
+        }
+      }
+      if (!sp) break;
+      text = sp.residue;
+      col += sp.residueAt;
+    }
+  }
+  return out;
 }
 
 /**
- * Split preprocessed lines into statement and brace tokens, then balance the braces the way
- * keepalived recovers: an extra `}` is reported and ignored; a `{` with no statement before it
- * is reported and its block's statements are read as if it were not there; blocks left open
- * at the end are reported and closed.
+ * Split preprocessed lines into statement and brace tokens, and balance the braces the way
+ * keepalived does. A `{` right after a statement opens that statement's block. Any other `{`
+ * is reported ("Unexpected '{' - ignoring") and dropped, so what follows it stays in the
+ * enclosing block, and the next `}` closes that block, as in keepalived's process_stream().
+ * keepalived counts every brace for its "Extra '}' found" and "There are N missing '}'s"
+ * messages (read_line()'s block_depth), stray ones included; a `}` with no block open is also
+ * an unknown keyword to it. Blocks left open at the end are closed.
  */
 export function tokenize(lines: readonly SourceLine[], diags: Diagnostics): Token[] {
-  const raw: Token[] = [];
-  for (const l of lines) {
-    wordLexer.reset(l.text);
-    let words: Word[] = [];
-    let segStart = -1;
-    let segEnd = 0;
-    const flush = (): void => {
-      if (words.length) {
-        const pos: Pos = { file: l.file, line: l.line, col: words[0]!.col };
-        raw.push(lineToken(words, l.text.slice(segStart, segEnd), pos));
-      }
-      words = [];
-      segStart = -1;
-    };
-    for (let t = wordLexer.next(); t; t = wordLexer.next()) {
-      switch (t.type) {
-        case 'ws':
-          break;
-        case 'lbrace':
-        case 'rbrace':
-          flush();
-          raw.push(braceToken(t.type, { file: l.file, line: l.line, col: t.col }));
-          break;
-        case 'unterminated':
-          diags.error(`Unmatched quote: '${l.text}'`, { file: l.file, line: l.line, col: t.col });
-          if (segStart < 0) segStart = t.offset;
-          segEnd = t.offset + t.text.length;
-          words.push({ text: t.text.slice(1), quoted: true, col: t.col });
-          break;
-        case 'qstring':
-          if (segStart < 0) segStart = t.offset;
-          segEnd = t.offset + t.text.length;
-          words.push({ text: t.text.slice(1, -1), quoted: true, col: t.col });
-          break;
-        default:
-          if (segStart < 0) segStart = t.offset;
-          segEnd = t.offset + t.text.length;
-          words.push({ text: t.text, quoted: false, col: t.col });
-      }
-    }
-    flush();
-  }
-
+  const raw = rawTokens(lines, diags);
   const out: Token[] = [];
-  // For each open block: true when it is a stray '{' whose braces are dropped.
-  const open: { stray: boolean; pos: Pos }[] = [];
+  const open: Pos[] = [];
+  let firstStray: Pos | undefined;
+  let depth = 0;
   let prev: Token | undefined;
   for (const t of raw) {
     if (t.type === 'lbrace') {
-      if (!prev || prev.type !== 'line') {
-        diags.error(`Unexpected '{' - ignoring`, t.pos);
-        open.push({ stray: true, pos: t.pos });
-      } else {
-        open.push({ stray: false, pos: t.pos });
+      depth++;
+      if (prev && prev.type === 'line') {
+        open.push(t.pos);
         out.push(t);
+      } else {
+        diags.error(`Unexpected '{' - ignoring`, t.pos);
+        firstStray ??= t.pos;
       }
     } else if (t.type === 'rbrace') {
-      const o = open.pop();
-      if (!o) {
+      if (--depth < 0) {
         diags.error(`Extra '}' found`, t.pos);
-      } else if (!o.stray) {
+        depth = 0;
+      }
+      if (open.length) {
+        open.pop();
         out.push(t);
+      } else {
+        diags.error(`Unknown keyword '}'`, t.pos);
       }
     } else {
       out.push(t);
     }
     prev = t;
   }
+  if (depth > 0) {
+    const where = open[0] ?? firstStray;
+    diags.error(`There are ${depth} missing '}'s or extra '{'s` +
+      (open[0] ? ` (the block opened at line ${open[0].line} is never closed)` : ''), where);
+  }
   if (open.length) {
-    const unclosed = open.filter((o) => !o.stray);
-    diags.error(`There are ${open.length} missing '}'s or extra '{'s` +
-      (open[0] ? ` (the block opened at line ${open[0].pos.line} is never closed)` : ''), open[0]?.pos);
-    const end = lines.length ? lines[lines.length - 1]! : { file: '-', line: 0 };
-    for (let i = 0; i < unclosed.length; i++) out.push(braceToken('rbrace', { file: end.file, line: end.line }));
+    const last = lines.length ? lines[lines.length - 1]! : { file: '-', line: 0 };
+    for (let i = 0; i < open.length; i++) out.push({ type: 'rbrace', value: '}', pos: { file: last.file, line: last.line } });
   }
   return out;
 }
