@@ -54,7 +54,10 @@ export class Args {
   need(i: number): string | undefined {
     const w = this.word(i);
     if (w === undefined) {
-      this.diags.add('error', `Configuration line starting '${this.keyword}' is missing a parameter at word position ${i + 1}`, this.pos, true);
+      this.diags.list.push({
+        severity: 'error', pos: this.pos, abort: true,
+        message: `Configuration line starting \`${this.keyword}\` is missing a parameter at word position ${i + 1}`,
+      });
     }
     return w;
   }

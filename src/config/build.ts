@@ -60,7 +60,10 @@ export function buildConfig(tree: readonly Stmt[], diags: Diagnostics, opts: Bui
     interfaceExists: opts.interfaceExists ?? sysInterfaceExists,
     scratch: {},
   };
-  walk(rootBlock, tree, config, ctx);
+  // keepalived's VRRP and checker processes start from the global settings the parent already
+  // read, so global_defs applies to the whole file wherever it is written.
+  walk(rootBlock, tree.filter((s) => s.words[0]?.text === 'global_defs'), config, ctx);
+  walk(rootBlock, tree.filter((s) => s.words[0]?.text !== 'global_defs'), config, ctx);
   validateGlobal(config, ctx);
   validateTrackers(config, ctx);
   validateVrrp(config, ctx);

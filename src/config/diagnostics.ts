@@ -21,6 +21,8 @@ export interface Diagnostic {
   pos?: Pos;
   /** keepalived classifies some errors as fatal (missing file, bad interface). */
   fatal?: boolean;
+  /** keepalived stops reading at once (a missing parameter) and exits 2. */
+  abort?: boolean;
 }
 
 export class Diagnostics {
@@ -47,6 +49,8 @@ export class Diagnostics {
 
 /** keepalived's `-t` exit codes (KEEPALIVED_CHK_EXIT_*). */
 export const EXIT_OK = 0;
+/** KEEPALIVED_EXIT_CONFIG: keepalived gave up reading the configuration. */
+export const EXIT_ABORT = 2;
 export const EXIT_CONFIG = 4;
 export const EXIT_CONFIG_TEST = 5;
 export const EXIT_CONFIG_TEST_SECURITY = 6;
@@ -57,6 +61,7 @@ export const EXIT_CONFIG_TEST_SECURITY = 6;
  * interface), so a fatal error with any warning beside it still exits 5, as keepalived does.
  */
 export function exitCodeFor(diags: readonly Diagnostic[]): number {
+  if (diags.some((d) => d.abort)) return EXIT_ABORT;
   if (diags.some((d) => d.severity === 'security')) return EXIT_CONFIG_TEST_SECURITY;
   if (diags.some((d) => !d.fatal && (d.severity === 'error' || d.severity === 'warning'))) return EXIT_CONFIG_TEST;
   if (diags.some((d) => d.fatal)) return EXIT_CONFIG;

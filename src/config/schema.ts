@@ -37,8 +37,10 @@ export interface Keyword<T> {
   note?: string;
   /** The keyword is an old name of this one; the handler of the canonical keyword is used. */
   aliasOf?: string;
-  /** keepalived logs this deprecation message (and so fails `-t`). */
+  /** keepalived reports this deprecation as a config error (and so fails `-t`). */
   deprecated?: string;
+  /** keepalived only logs this deprecation; `-t` still passes, keel prints it as a hint. */
+  obsolete?: string;
   /** The keyword opens a block of keywords. */
   block?: () => BlockDef<unknown>;
   /** The keyword opens a block of raw lines (addresses, routes, names). */
@@ -149,6 +151,7 @@ export function applyStatement<T>(b: BlockDef<T>, s: Stmt, target: T, ctx: Build
   }
   const pos: Pos = s.pos;
   if (kw.deprecated) ctx.diags.warning(kw.deprecated, pos);
+  if (kw.obsolete) ctx.diags.hint(kw.obsolete, pos);
   if (kw.aliasOf) {
     const canon = indexOf(b).get(kw.aliasOf);
     if (canon) kw = { ...canon, support: kw.support ?? canon.support };

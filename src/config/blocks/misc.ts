@@ -17,7 +17,7 @@ export interface RootExtras {
   instance?: string;
   child_wait_time?: number;
   linkbeat_use_polling?: boolean;
-  linkbeat_interfaces?: string[][];
+  linkbeat_interfaces?: { interface: string; type?: string }[];
   interface_up_down_delays?: { interface: string; down_delay: number; up_delay: number }[];
 }
 

@@ -4,10 +4,11 @@ import type { Config } from '../types.js';
 import { globalDefsBlock } from './global.js';
 import { parseAddressLine, parseRouteLine, parseRuleLine } from './addresses.js';
 import { newVrrpInstance, vrrpInstanceBlock, syncGroupBlock } from './vrrp.js';
-import { newVrrpScript, vrrpScriptBlock, trackProcessBlock, trackFileBlock } from './trackers.js';
+import { newVrrpScript, newTrackProcess, newTrackFile, finishVrrpScript, finishTrackProcess, finishTrackFile, vrrpScriptBlock, trackProcessBlock, trackFileBlock } from './trackers.js';
 import { newVirtualServer, virtualServerBlock, virtualServerGroupBlock } from './lvs.js';
 import { sslBlock } from './checkers.js';
-import { garpGroupBlock, bfdInstanceBlock } from './misc.js';
+import { garpGroupBlock, bfdInstanceBlock, type TrackGroup } from './misc.js';
+import { readDecimal } from '../args.js';
 
 type K = Keyword<Config>;
 
@@ -47,29 +48,38 @@ const keywords: K[] = [
   {
     name: 'vrrp_script', args: 'NAME', block: () => vrrpScriptBlock as BlockDef<unknown>,
     handle: (c, a, ctx) => {
+      // keepalived 2.2.7 does not complain about a repeated name; a script dropped at the end
+      // of its block is "not found" for the instances after it.
       const name = blockName(a);
-      const s = walkChild(a, vrrpScriptBlock, newVrrpScript(name), ctx);
+      const s = newVrrpScript(name);
       s.pos = a.pos;
-      if (!duplicate(c.vrrp_scripts, name, 'vrrp_script', a)) c.vrrp_scripts.push(s);
+      walkChild(a, vrrpScriptBlock, s, ctx);
+      if (finishVrrpScript(s, ctx)) c.vrrp_scripts.push(s);
     },
   },
   {
     name: 'vrrp_track_process', args: 'NAME', block: () => trackProcessBlock as BlockDef<unknown>,
     handle: (c, a, ctx) => {
-      const name = blockName(a);
-      const t = walkChild(a, trackProcessBlock, { name, pos: a.pos } as import('./trackers.js').TrackProcess, ctx);
-      if (!duplicate(c.vrrp_track_processes, name, 'vrrp_track_process', a)) c.vrrp_track_processes.push(t);
+      const t = newTrackProcess(blockName(a));
+      t.pos = a.pos;
+      walkChild(a, trackProcessBlock, t, ctx);
+      if (finishTrackProcess(t, ctx)) c.vrrp_track_processes.push(t);
     },
   },
   {
     name: 'track_file', args: 'NAME', block: () => trackFileBlock as BlockDef<unknown>,
     handle: (c, a, ctx) => {
-      const name = blockName(a);
-      const t = walkChild(a, trackFileBlock, { name, weight: 1, weight_reverse: false, pos: a.pos } as import('./trackers.js').TrackFile, ctx);
-      if (!duplicate(c.track_files, name, 'track_file', a)) c.track_files.push(t);
+      const t = newTrackFile(blockName(a));
+      t.pos = a.pos;
+      walkChild(a, trackFileBlock, t, ctx);
+      if (finishTrackFile(t, ctx)) c.track_files.push(t);
     },
   },
-  { name: 'vrrp_track_file', aliasOf: 'track_file', deprecated: undefined, handle: () => {} },
+  {
+    // keepalived 2.2.7 only logs this deprecation; its -t still passes.
+    name: 'vrrp_track_file', args: 'NAME', aliasOf: 'track_file',
+    obsolete: '"vrrp_track_file" is deprecated, please use "track_file"', handle: () => {},
+  },
   {
     name: 'vrrp_sync_group', args: 'NAME', block: () => syncGroupBlock as BlockDef<unknown>,
     handle: (c, a, ctx) => {
@@ -128,44 +138,122 @@ const keywords: K[] = [
     handle: (c, a, ctx) => { c.garp_groups.push(walkChild(a, garpGroupBlock, { pos: a.pos }, ctx)); },
   },
   {
-    name: 'track_group', args: 'NAME', lines: true, support: 'not-yet', note: 'static track groups',
+    name: 'track_group', args: 'NAME', block: () => trackGroupBlock as BlockDef<unknown>, support: 'not-yet', note: 'static track groups',
     handle: (c, a, ctx) => {
-      const g = { name: blockName(a), group: [] as string[] };
-      for (const l of blockLines(a, ctx)) {
-        if (l.word(0) === 'group') continue;
-        g.group.push(...l.rest(0));
+      if (a.length !== 2) {
+        a.error('track_group must have a name - skipping');
+        return;
       }
-      c.track_groups.push(g);
+      const name = a.word(1)!;
+      if (c.track_groups.some((g) => g.name === name)) {
+        a.error(`track_group ${name} already defined`);
+        return;
+      }
+      c.track_groups.push(walkChild(a, trackGroupBlock, { name, group: [] }, ctx));
     },
   },
   {
     name: 'bfd_instance', args: 'NAME', block: () => bfdInstanceBlock as BlockDef<unknown>, support: 'not-yet', note: 'BFD',
     handle: (c, a, ctx) => { c.bfd_instances.push(walkChild(a, bfdInstanceBlock, { name: blockName(a), pos: a.pos }, ctx)); },
   },
-  { name: 'net_namespace', args: 'NAME', support: 'not-yet', handle: (c, a) => { const v = a.str(); if (v !== undefined) c.root.net_namespace = v; } },
-  { name: 'net_namespace_ipvs', args: '[NAME]', support: 'not-yet', handle: (c, a) => { c.root.net_namespace_ipvs = a.word(1) ?? ''; } },
+  {
+    name: 'net_namespace', args: 'NAME', support: 'not-yet',
+    handle: (c, a) => {
+      const v = a.word(1);
+      if (v === undefined) a.error('net_namespace name missing - ignoring');
+      else if (c.root.net_namespace !== undefined) a.error(`Duplicate net_namespace definition ${v} - ignoring`);
+      else c.root.net_namespace = v;
+    },
+  },
+  {
+    name: 'net_namespace_ipvs', args: '[NAME]', support: 'not-yet',
+    handle: (c, a) => {
+      if (c.root.net_namespace_ipvs !== undefined) a.error(`Duplicate net_namespace_ipvs definition ${a.word(1) ?? ''} - ignoring`);
+      else c.root.net_namespace_ipvs = a.word(1) ?? '';
+    },
+  },
   { name: 'namespace_with_ipsets', support: 'never', note: 'keel does not manage ipsets', handle: (c) => { c.root.namespace_with_ipsets = true; } },
   { name: 'use_pid_dir', support: 'not-yet', handle: (c) => { c.root.use_pid_dir = true; } },
-  { name: 'instance', args: 'NAME', handle: (c, a) => { const v = a.str(); if (v !== undefined) c.root.instance = v; } },
-  { name: 'child_wait_time', args: 'SECS', support: 'not-yet', handle: (c, a) => { const v = a.int(1, 0, 2147483647); if (v !== undefined) c.root.child_wait_time = v; } },
+  {
+    name: 'instance', args: 'NAME',
+    handle: (c, a) => {
+      const v = a.word(1);
+      if (v === undefined) a.error('instance name missing - ignoring');
+      else if (c.root.instance !== undefined) a.error(`Duplicate instance definition ${v} - ignoring`);
+      else c.root.instance = v;
+    },
+  },
+  {
+    name: 'child_wait_time', args: 'SECS', support: 'not-yet',
+    handle: (c, a) => {
+      const v = a.int(1, 0, 4294967295);
+      if (v === undefined) a.error(`Invalid child_wait_time ${a.word(1) ?? ''}`);
+      else c.root.child_wait_time = v;
+    },
+  },
   { name: 'linkbeat_use_polling', support: 'never', note: 'keel follows link state through rtnetlink', handle: (c) => { c.root.linkbeat_use_polling = true; } },
   {
     name: 'linkbeat_interfaces', lines: true, support: 'never', note: 'keel follows link state through rtnetlink',
-    handle: (c, a, ctx) => { c.root.linkbeat_interfaces = blockLines(a, ctx).map((l) => l.rest(0)); },
+    handle: (c, a, ctx) => {
+      const out: { interface: string; type?: string }[] = [];
+      for (const l of blockLines(a, ctx)) {
+        const ifname = l.word(0)!;
+        if (!knownInterface(c, ctx, ifname)) {
+          ctx.diags.add('error', `unknown interface ${ifname} specified for linkbeat interface`, l.pos, true);
+          continue;
+        }
+        const type = l.word(1);
+        if (type !== undefined && (!['MII', 'ETHTOOL', 'IOCTL'].includes(type) || l.length > 2)) {
+          l.error(`extra characters ${type} in linkbeat interface`, 1);
+        }
+        out.push(type !== undefined ? { interface: ifname, type } : { interface: ifname });
+      }
+      c.root.linkbeat_interfaces = out;
+    },
   },
   {
     name: 'interface_up_down_delays', lines: true, support: 'not-yet',
     handle: (c, a, ctx) => {
       const out: { interface: string; down_delay: number; up_delay: number }[] = [];
       for (const l of blockLines(a, ctx)) {
-        const d = l.int(1, 0, 254);
-        const u = l.has(2) ? l.int(2, 0, 254) : d;
-        if (d !== undefined && u !== undefined) out.push({ interface: l.word(0)!, down_delay: d, up_delay: u });
+        const ifname = l.word(0)!;
+        if (!knownInterface(c, ctx, ifname)) {
+          ctx.diags.add('error', `unknown interface ${ifname} specified for up/down delay`, l.pos, true);
+          continue;
+        }
+        // keepalived only logs (without failing) a missing or bad delay and skips the line.
+        if (l.length < 2) continue;
+        const down = readDecimal(l.word(1)!, 0, 255e6, 6, () => {});
+        const up = l.length === 2 ? 0 : readDecimal(l.word(2)!, 0, 255e6, 6, () => {});
+        if (down === undefined || up === undefined) {
+          l.hint(`Invalid up/down delay for ${ifname}: keepalived ignores this line`);
+          continue;
+        }
+        out.push({ interface: ifname, down_delay: down / 1e6, up_delay: up / 1e6 });
       }
       c.root.interface_up_down_delays = out;
     },
   },
 ];
+
+/** keepalived looks interfaces up at parse time, and accepts unknown ones with dynamic_interfaces. */
+function knownInterface(c: Config, ctx: BuildContext, name: string): boolean {
+  return !!c.global_defs.dynamic_interfaces || ctx.interfaceExists(name);
+}
+
+const trackGroupBlock: BlockDef<TrackGroup> = defineBlock('track_group', [
+  {
+    name: 'group', lines: true,
+    handle: (g, a, ctx) => {
+      if (g.group.length) {
+        a.error(`Group list already specified for sync group ${g.name}`);
+        return;
+      }
+      for (const l of blockLines(a, ctx)) g.group.push(...l.rest(0));
+      if (!g.group.length) a.error(`Warning - track group ${g.name} has empty group block`);
+    },
+  },
+]);
 
 export const rootBlock: BlockDef<Config> = defineBlock('root', keywords, 'The top level of keepalived.conf');
 void ({} as BuildContext);

@@ -12,11 +12,9 @@ import type { Config } from '../types.js';
 import { readScript, type ScriptSpec } from '../words.js';
 import {
   checkInstanceAddresses, interfaceKnown, nonExistentInterfaceSeen, parseAddressLine, parseRouteLine,
-  parseRuleLine, type AddressEntry, type RouteEntry, type RuleEntry,
+  parseRuleLine, type AddressEntry, type Family, type RouteEntry, type RuleEntry,
 } from './addresses.js';
-import { checkScriptSecurity, reportScriptSecurity, scriptRuns } from './trackers.js';
-
-export type Family = 'inet' | 'inet6';
+import { checkScriptSecurity, reportScriptSecurity, scriptRuns, trackScriptStatus } from './trackers.js';
 
 /** A tracked interface (track_interface line). */
 export interface TrackedInterface {
@@ -207,6 +205,7 @@ function ensureGroup(g: SyncGroup): CompleteSyncGroup {
 // ---------------------------------------------------------------------------------------------
 // What keepalived keeps while parsing but the Config does not show ("not set" states, flags).
 
+/** keepalived's TIMER_HZ: times are read in microseconds. */
 const US = 1_000_000;
 // Patterns used per statement, compiled once.
 const SOCK_CUT = /[-/]/;
@@ -256,6 +255,7 @@ interface Raw {
   /** Where some keywords were written, for the messages of the post-parse checks. */
   at: Map<string, Pos>;
   /** keel-only hints collected while parsing. */
+  nopreemptAt?: Pos;
   skipFalse?: Pos;
   authPassLong?: { pos: Pos; used: string };
 }
@@ -1278,8 +1278,14 @@ const keywords: K[] = [
     }),
   flagKeyword('strict_mode', 'RFC-strict mode for this instance (default: global vrrp_strict)',
     (v, w) => `(${v.name}) invalid strict_mode ${w} specified`, (_v, r, b) => { r.strict = b; }),
-  { name: 'preempt', doc: 'Legacy: preempt (the default)', handle: (v, a) => { note(v, a); v.nopreempt = false; } },
-  { name: 'nopreempt', doc: 'A higher-priority backup does not take over from a master (needs state BACKUP)', handle: (v, a) => { note(v, a); v.nopreempt = true; } },
+  {
+    name: 'preempt', doc: 'Legacy: preempt (the default)',
+    handle: (v, a) => { delete note(v, a).nopreemptAt; v.nopreempt = false; },
+  },
+  {
+    name: 'nopreempt', doc: 'A higher-priority backup does not take over from a master (needs state BACKUP)',
+    handle: (v, a) => { note(v, a).nopreemptAt = a.pos; v.nopreempt = true; },
+  },
   {
     name: 'preempt_delay', args: 'SECS (0..1000)', default: '0', doc: 'Delay before preempting a lower-priority master after start-up',
     handle: (v, a) => {
@@ -2023,15 +2029,42 @@ function notifyScriptSecurity(config: Config, ctx: BuildContext): void {
   reportScriptSecurity(ctx, 'vrrp', flags);
 }
 
-/** vrrp_scripts that validateTrackers disabled are dropped silently from the track_script lists. */
-function dropDisabledScripts(config: Config, ctx: BuildContext): void {
-  const disabled = ctx.scratch.disabledVrrpScripts as Set<string> | undefined;
-  if (!disabled?.size) return;
-  for (const v of config.vrrp_instances) v.track_script = v.track_script.filter((t) => !disabled.has(t.name));
-  for (const g0 of config.vrrp_sync_groups) {
-    const g = ensureGroup(g0);
-    g.track_script = g.track_script.filter((t) => !disabled.has(t.name));
-  }
+/**
+ * keepalived resolves track_* names while parsing, after each vrrp_script / track_file /
+ * vrrp_track_process block has been checked; keel checks those blocks afterwards
+ * (validateTrackers). Entries whose object was removed there are "not found" as keepalived would
+ * have said; scripts disabled by the security checks are dropped silently, as keepalived does.
+ */
+function reresolveTracked(config: Config, ctx: BuildContext): void {
+  const files = new Set(config.track_files.map((f) => f.name));
+  const procs = new Set(config.vrrp_track_processes.map((p) => p.name));
+  const status = new Map<string, ReturnType<typeof trackScriptStatus>>();
+  const scriptStatus = (n: string): ReturnType<typeof trackScriptStatus> => {
+    let st = status.get(n);
+    if (st === undefined) {
+      st = trackScriptStatus(config, ctx, n);
+      status.set(n, st);
+    }
+    return st;
+  };
+  const keep = (owner: string, list: TrackedObject[], ok: (n: string) => boolean | 'silent', what: string): TrackedObject[] =>
+    list.filter((t) => {
+      const r = ok(t.name);
+      if (r === true) return true;
+      if (r === false) ctx.diags.error(`(${owner}) ${what} ${t.name} not found, ignoring...`, t.pos);
+      return false;
+    });
+  const scripts = (n: string): boolean | 'silent' => {
+    const st = scriptStatus(n);
+    return st === 'ok' ? true : st === 'disabled' ? 'silent' : false;
+  };
+  const fix = (o: Tracking): void => {
+    o.track_script = keep(o.name, o.track_script, scripts, 'track script');
+    o.track_file = keep(o.name, o.track_file, (n) => files.has(n), 'track file');
+    o.track_process = keep(o.name, o.track_process, (n) => procs.has(n), 'track process');
+  };
+  for (const v of config.vrrp_instances) fix(v);
+  for (const g of config.vrrp_sync_groups) fix(ensureGroup(g));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -2041,8 +2074,8 @@ function hints(config: Config, ctx: BuildContext): void {
   const h = (m: string, p?: Pos): void => ctx.diags.hint(m, p);
   for (const v of config.vrrp_instances) {
     const r = raw(v);
-    if (r.at.has('nopreempt') && r.wantState === 'MASTER') {
-      h(`(${v.name}) nopreempt only works with state BACKUP: configure every router as BACKUP and let priority choose the master`, r.at.get('nopreempt'));
+    if (r.nopreemptAt && r.wantState === 'MASTER') {
+      h(`(${v.name}) nopreempt only works with state BACKUP: configure every router as BACKUP and let priority choose the master`, r.nopreemptAt);
     }
     for (const t of v.track_script) {
       if (t.weight === 0) h(`(${v.name}) track_script ${t.name} has weight 0: when the script fails, ${v.name} goes to FAULT (give it a weight to lower the priority instead)`, t.pos);
@@ -2094,6 +2127,7 @@ function quietComplete(config: Config, ctx: BuildContext): void {
 
 export function validateVrrp(config: Config, ctx: BuildContext): void {
   for (const g of config.vrrp_sync_groups) ensureGroup(g);
+  reresolveTracked(config, ctx);
   for (const v of config.vrrp_instances) endOfInstance(v, ctx);
 
   const nx = nonExistentInterface(ctx);
@@ -2106,7 +2140,6 @@ export function validateVrrp(config: Config, ctx: BuildContext): void {
     return;
   }
 
-  dropDisabledScripts(config, ctx);
   notifyScriptSecurity(config, ctx);
 
   const byName = new Map<string, VrrpInstance>();

@@ -374,11 +374,11 @@ test('bad values leave the previous or default value', () => {
   assert.equal(h.process_name, 'abcdefghijklmno');
 });
 
-test('a missing value where keepalived reads it unchecked stops it (fatal)', () => {
+test('a missing value where keepalived reads it unchecked stops it (exit 2)', () => {
   for (const kw of ['vrrp_version', 'smtp_server', 'vrrp_mcast_group4', 'vrrp_garp_interval', 'umask', 'vmac_prefix', 'config_save_dir', 'process_name']) {
     const r = gd(kw);
     const d = r.diagnostics.list.find((x) => x.severity === 'error' && x.message.includes('is missing a parameter'));
-    assert.ok(d?.fatal, `${kw} without a value`);
+    assert.ok(d?.abort, `${kw} without a value`);
   }
 });
 

@@ -80,7 +80,7 @@ test('an empty interfaces block and unknown keywords are errors', () => {
   expectDiag(load('garp_group {\n gna_interval 0.1\n interfaces {\n }\n}\n'), 'error', 'Warning - empty garp_group interfaces block', 4);
   expectDiag(load('garp_group {\n gna_interval 0.1\n garp_repeat 3\n}\n'), 'error', "Unknown keyword 'garp_repeat'", 3);
   const missing = load('garp_group {\n gna_interval 0.1\n interface\n}\n').diagnostics.list.find((d) => d.message.includes('missing a parameter'));
-  assert.ok(missing?.fatal);
+  assert.ok(missing?.abort);
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -534,6 +534,16 @@ describe('vrrp_instance: tracking', () => {
     assert.equal(vi(bad).track_file.length, 0);
   });
 
+  test('a vrrp_script, track_file or vrrp_track_process removed by its own checks is not found', () => {
+    const t = 'vrrp_script chk {\n  interval 2\n}\ntrack_file tf {\n  weight 3\n}\nvrrp_track_process P {\n  weight 2\n}\n'
+      + inst('track_script {\n  chk\n}\ntrack_file {\n  tf\n}\ntrack_process {\n  P\n}');
+    const r = load(t);
+    has(r, 'error', '(VI_1) track script chk not found, ignoring...', lineOf(t, 'chk', lineOf(t, 'track_script')));
+    has(r, 'error', '(VI_1) track file tf not found, ignoring...');
+    has(r, 'error', '(VI_1) track process P not found, ignoring...');
+    assert.equal(vi(r).track_script.length + vi(r).track_file.length + vi(r).track_process.length, 0);
+  });
+
   test('track_bfd refers to bfd_instance blocks', () => {
     const r = load('bfd_instance B {\n  neighbor_ip 10.0.0.7\n}\n' + inst('track_bfd {\n  B weight 10\n  C\n}'));
     has(r, 'error', '(VI_1) track bfd C not found, ignoring...');
