@@ -54,10 +54,7 @@ export class Args {
   need(i: number): string | undefined {
     const w = this.word(i);
     if (w === undefined) {
-      this.diags.list.push({
-        severity: 'error', pos: this.pos, abort: true,
-        message: `Configuration line starting \`${this.keyword}\` is missing a parameter at word position ${i + 1}`,
-      });
+      this.diags.abort(`Configuration line starting '${this.keyword}' is missing a parameter at word position ${i + 1}`, this.pos);
     }
     return w;
   }

@@ -40,6 +40,12 @@ export class Diagnostics {
   notice(message: string, pos?: Pos): void { this.add('notice', message, pos); }
   security(message: string, pos?: Pos): void { this.add('security', message, pos); }
   fatal(message: string, pos?: Pos): void { this.add('error', message, pos, true); }
+  /** keepalived stops reading the configuration here (exit 2). */
+  abort(message: string, pos?: Pos): void {
+    const d: Diagnostic = { severity: 'error', message, abort: true, fatal: true };
+    if (pos) d.pos = pos;
+    this.list.push(d);
+  }
 
   /** True when keepalived -t would fail on what was reported. */
   get failing(): boolean {

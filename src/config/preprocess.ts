@@ -563,6 +563,8 @@ interface Frame {
   lines: string[];
   /** The last line had no newline (matters for the 1023-byte read limit). */
   lastUnterminated: boolean;
+  /** The text has NUL bytes (a C string ends there). */
+  hasNul: boolean;
   index: number;
   chunks: string[];
   kind: FrameKind;
@@ -690,7 +692,7 @@ export class Preprocessor {
       lines.pop();
       lastUnterminated = false;
     }
-    return { path, lines, lastUnterminated, index: 0, chunks: [], kind, started: false, fakes: 0, savedCheck: this.includeCheck };
+    return { path, lines, lastUnterminated, hasNul: text.includes('\0'), index: 0, chunks: [], kind, started: false, fakes: 0, savedCheck: this.includeCheck };
   }
 
   private noteFile(p: string): void {
@@ -786,6 +788,9 @@ export class Preprocessor {
       if (quiet) return;
       if (st.missingFiles || st.missingDirs) this.fileError(haveBrace(pattern) ? INCLUDE_B : INCLUDE_M, check, `Config files missing '${pattern}'.`, pos);
       else if (st.haveWildcards && check & INCLUDE_W) this.fileError(INCLUDE_W, check, `No config files matched '${pattern}'.`, pos);
+      if (!isAbsolute(pattern) && st.cwd !== dirname(pos.file)) {
+        this.diags.hint(`'${pattern}' was looked for in ${st.cwd}: keepalived resolves a relative include from the directory of the file it opened last`, pos);
+      }
       return;
     }
     if (st.missingFiles || st.missingDirs) {
@@ -1006,7 +1011,7 @@ export class Preprocessor {
         const bytes = raw.length + (f.index === f.lines.length && f.lastUnterminated ? 0 : 1);
         if (bytes > MAXBUF - 1) raw = this.chunkLine(f, raw);
       }
-      if (raw.includes('\0')) raw = raw.slice(0, raw.indexOf('\0'));
+      if (f.hasNul && raw.includes('\0')) raw = raw.slice(0, raw.indexOf('\0'));
       if (f.kind === 'disk') {
         // The child takes `#...` for a copy marker that opens a file and `!...` for one that ends it.
         if (raw.charCodeAt(0) === 35) {

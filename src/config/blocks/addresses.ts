@@ -682,7 +682,7 @@ class Words {
     const w = this.a.word(i);
     if (w !== undefined) return w;
     const after = i > 0 && i - 1 < this.n ? ` after keyword '${this.a.word(i - 1)}'` : '';
-    this.a.diags.add('error', `Configuration line starting '${this.a.word(0)}' is missing a parameter${after} at word position ${i + 1}`, this.a.pos, true);
+    this.a.diags.abort(`Configuration line starting '${this.a.word(0)}' is missing a parameter${after} at word position ${i + 1}`, this.a.pos);
     throw new MissingParameter();
   }
 }

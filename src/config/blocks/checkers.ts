@@ -505,6 +505,7 @@ function connectionKeywords<T extends Conn>(): Keyword<T>[] {
           return a.error(`connect_ip address ${w} does not match address family of bindto - skipping`, 1);
         }
         c.connect_ip = s.ip;
+        markSet(c, 'connect_ip');
       },
     },
     {
@@ -518,7 +519,9 @@ function connectionKeywords<T extends Conn>(): Keyword<T>[] {
         if (w === undefined) return;
         const s = parseSockAddr(w, undefined);
         if (!s) return a.error(`Invalid bindto address ${w} - ignoring`, 1);
-        if (familyOf(c.connect_ip) !== s.family) {
+        // SMTP_CHECK has no destination until connect_ip (or its end) sets one.
+        const noDst = (c as { type?: string }).type === 'SMTP_CHECK' && !isSet(c, 'connect_ip');
+        if (!noDst && familyOf(c.connect_ip) !== s.family) {
           return a.error(`bindto address ${w} does not match address family of connect_ip - skipping`, 1);
         }
         c.bindto = s.ip;

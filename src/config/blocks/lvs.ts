@@ -380,7 +380,7 @@ const vsKeywords: Keyword<VirtualServer>[] = [
     },
   },
   { name: 'lb_algo', aliasOf: 'lvs_sched', handle: () => {} },
-  { ...schedFlag('hashed', 'Legacy; no effect (an error unless lvs_sched is sh or mh)') },
+  schedFlag('hashed', 'Legacy; no effect (an error unless lvs_sched is sh or mh)'),
   schedFlag('ops', 'One-packet scheduling (UDP)'),
   schedFlag('flag-1', 'IPVS scheduler flag 1'),
   schedFlag('flag-2', 'IPVS scheduler flag 2'),
@@ -527,8 +527,12 @@ export function parseVirtualServerHeader(a: Args, _ctx: BuildContext): VirtualSe
   }
   const vs = newVirtualServer(id);
   vs.pos = a.pos;
+  vsClose.set(vs, closePos(a));
   return vs;
 }
+
+/** Where a virtual_server block ends (keepalived's end-of-block checks report there). */
+const vsClose = new WeakMap<VirtualServer, Pos>();
 
 // ---------------------------------------------------------------------------------------------
 // virtual_server_group: a block of address lines and `fwmark N [inet|inet6]` lines.
@@ -678,9 +682,9 @@ export const virtualServerGroupBlock: BlockDef<VirtualServerGroup> = defineBlock
 // ---------------------------------------------------------------------------------------------
 // After the whole file: vs_end_handler, link_vsg_to_vs, validate_check_config.
 
-function globalBool(config: Config, key: string): boolean | undefined {
-  const v = (config.global_defs as unknown as Record<string, unknown>)[key];
-  return typeof v === 'boolean' ? v : undefined;
+/** global_defs smtp_alert_checker, else smtp_alert; undefined when neither is given. */
+function globalSmtpAlert(config: Config): boolean | undefined {
+  return config.global_defs.smtp_alert_checker ?? config.global_defs.smtp_alert;
 }
 
 /** vs_end_handler(): settle the family from the sorry server and real servers. */
@@ -690,7 +694,7 @@ function finishVirtualServer(vs: VirtualServer, ctx: BuildContext): void {
     const fam = familyOfIp(ss.ip);
     if (vs.ip_family === undefined) vs.ip_family = fam;
     else if (vs.ip_family !== fam) {
-      ctx.diags.error(`Address family of virtual server and sorry server ${ss.ip} don't match - skipping sorry server.`, vs.pos);
+      ctx.diags.error(`Address family of virtual server and sorry server ${ss.ip} don't match - skipping sorry server.`, vsClose.get(vs) ?? vs.pos);
       delete vs.sorry_server;
     }
   }
@@ -780,7 +784,7 @@ function validateVirtualServer(vs: VirtualServer, g: VirtualServerGroup | undefi
     err(`Virtual server ${vsName(vs)}: no scheduler set, setting default 'wlc'`);
     vs.lvs_sched = 'wlc';
   }
-  if (!isSet(vs, 'smtp_alert')) vs.smtp_alert = globalBool(config, 'smtp_alert_checker') ?? globalBool(config, 'smtp_alert') ?? false;
+  if (!isSet(vs, 'smtp_alert')) vs.smtp_alert = globalSmtpAlert(config) ?? false;
 
   const seen = new Set<string>();
   const kept: RealServer[] = [];
@@ -830,7 +834,7 @@ function inheritFromVs(vs: VirtualServer, rs: RealServer, config: Config): void 
   if (!isSet(rs, 'delay_before_retry') && vs.delay_before_retry !== undefined) rs.delay_before_retry = vs.delay_before_retry;
   if (!isSet(rs, 'weight')) rs.weight = vs.weight;
   // keepalived defaults a real server's smtp_alert to on (unlike the virtual server's).
-  if (!isSet(rs, 'smtp_alert')) rs.smtp_alert = globalBool(config, 'smtp_alert_checker') ?? globalBool(config, 'smtp_alert') ?? true;
+  if (!isSet(rs, 'smtp_alert')) rs.smtp_alert = globalSmtpAlert(config) ?? true;
 }
 
 /** Ports of real/sorry servers of a group service must match unless NAT. */
@@ -881,7 +885,10 @@ function hintPortZero(c: Checker, ctx: BuildContext): void {
 
 export function validateLvs(config: Config, ctx: BuildContext): void {
   const groups = new Map<string, VirtualServerGroup>();
-  for (const g of config.virtual_server_groups) if (!groups.has(g.name)) groups.set(g.name, g);
+  for (const g of config.virtual_server_groups) {
+    if (!groups.has(g.name)) groups.set(g.name, g);
+    else ctx.diags.hint(`virtual_server_group ${g.name} is defined again: keepalived uses the first definition`, g.pos);
+  }
 
   for (const vs of config.virtual_servers) finishVirtualServer(vs, ctx);
 

@@ -5,8 +5,8 @@ import { globalDefsBlock } from './global.js';
 import { parseAddressLine, parseRouteLine, parseRuleLine } from './addresses.js';
 import { newVrrpInstance, vrrpInstanceBlock, syncGroupBlock } from './vrrp.js';
 import { newVrrpScript, newTrackProcess, newTrackFile, finishVrrpScript, finishTrackProcess, finishTrackFile, vrrpScriptBlock, trackProcessBlock, trackFileBlock } from './trackers.js';
-import { newVirtualServer, virtualServerBlock, virtualServerGroupBlock } from './lvs.js';
-import { sslBlock } from './checkers.js';
+import { parseVirtualServerHeader, readVirtualServerGroup, virtualServerBlock, virtualServerGroupBlock } from './lvs.js';
+import { readSslBlock, sslBlock } from './checkers.js';
 import { garpGroupBlock, bfdInstanceBlock, type TrackGroup } from './misc.js';
 import { readDecimal } from '../args.js';
 
@@ -100,39 +100,21 @@ const keywords: K[] = [
     },
   },
   {
-    name: 'virtual_server_group', args: 'NAME', block: () => virtualServerGroupBlock as BlockDef<unknown>,
-    handle: (c, a, ctx) => {
-      const name = blockName(a);
-      const g = walkChild(a, virtualServerGroupBlock, { name, pos: a.pos } as import('./lvs.js').VirtualServerGroup, ctx);
-      if (!duplicate(c.virtual_server_groups, name, 'virtual_server_group', a)) c.virtual_server_groups.push(g);
-    },
+    name: 'virtual_server_group', args: 'NAME', lines: true, block: () => virtualServerGroupBlock as BlockDef<unknown>, doc: 'Services sharing one set of real servers',
+    handle: (c, a, ctx) => { const g = readVirtualServerGroup(a, ctx); if (g) c.virtual_server_groups.push(g); },
   },
   {
     name: 'virtual_server', args: 'IP [PORT] | fwmark N | group NAME', block: () => virtualServerBlock as BlockDef<unknown>,
     handle: (c, a, ctx) => {
-      const vs = newVirtualServer();
-      vs.pos = a.pos;
-      const w1 = a.need(1);
-      if (w1 === 'fwmark') {
-        const m = a.int(2, 0, 0xffffffff, 0);
-        if (m !== undefined) vs.fwmark = m;
-      } else if (w1 === 'group') {
-        const g = a.need(2);
-        if (g !== undefined) vs.group = g;
-      } else if (w1 !== undefined) {
-        vs.ip = w1;
-        if (a.has(2)) {
-          const p = a.int(2, 0, 65535);
-          if (p !== undefined) vs.port = p;
-        }
-      }
+      const vs = parseVirtualServerHeader(a, ctx);
+      if (!vs) return; // keepalived skips the whole block
       ctx.scratch.virtualServer = vs;
       walkChild(a, virtualServerBlock, vs, ctx);
       delete ctx.scratch.virtualServer;
       c.virtual_servers.push(vs);
     },
   },
-  { name: 'SSL', block: () => sslBlock as BlockDef<unknown>, handle: (c, a, ctx) => { c.ssl = walkChild(a, sslBlock, c.ssl ?? {}, ctx); } },
+  { name: 'SSL', block: () => sslBlock as BlockDef<unknown>, handle: (c, a, ctx) => { readSslBlock(c, a, ctx); } },
   {
     name: 'garp_group', block: () => garpGroupBlock as BlockDef<unknown>,
     handle: (c, a, ctx) => { c.garp_groups.push(walkChild(a, garpGroupBlock, { pos: a.pos }, ctx)); },

@@ -79,7 +79,7 @@ function need(a: Args, i: number): string | undefined {
   const w = a.word(i);
   if (w === undefined) {
     const after = i > 0 ? ` after keyword '${a.word(i - 1)}'` : '';
-    a.diags.add('error', `Configuration line starting '${a.keyword}' is missing a parameter${after} at word position ${i + 1}`, a.pos, true);
+    a.diags.abort(`Configuration line starting '${a.keyword}' is missing a parameter${after} at word position ${i + 1}`, a.pos);
   }
   return w;
 }

@@ -729,8 +729,11 @@ function notifyKeyword<T>(
       const o = prepare(t);
       const r = RAW.get(t as unknown as VrrpInstance);
       r?.at.set(name, a.pos);
+      // keepalived reads the word before anything else (a missing one stops it).
+      const w = a.need(1);
+      if (w === undefined) return;
       if (o[name]) {
-        a.error(already(o.name, name, a.word(1) ?? ''));
+        a.error(already(o.name, name, w));
         return;
       }
       const s = readScript(a);
@@ -2072,24 +2075,31 @@ function reresolveTracked(config: Config, ctx: BuildContext): void {
 
 function hints(config: Config, ctx: BuildContext): void {
   const h = (m: string, p?: Pos): void => ctx.diags.hint(m, p);
+  // One hint per script for the weight-0 trap, however many instances track it.
+  const zero = new Map<string, { owners: string[]; pos?: Pos }>();
+  const collect = (owner: string, list: TrackedObject[]): void => {
+    for (const t of list) {
+      if (t.weight !== 0) continue;
+      const z = zero.get(t.name);
+      if (z) z.owners.push(owner);
+      else zero.set(t.name, { owners: [owner], pos: t.pos });
+    }
+  };
   for (const v of config.vrrp_instances) {
     const r = raw(v);
     if (r.nopreemptAt && r.wantState === 'MASTER') {
       h(`(${v.name}) nopreempt only works with state BACKUP: configure every router as BACKUP and let priority choose the master`, r.nopreemptAt);
     }
-    for (const t of v.track_script) {
-      if (t.weight === 0) h(`(${v.name}) track_script ${t.name} has weight 0: when the script fails, ${v.name} goes to FAULT (give it a weight to lower the priority instead)`, t.pos);
-    }
+    collect(v.name, v.track_script);
     if (r.authPassLong) {
       h(`(${v.name}) only the first 8 characters of auth_pass ('${r.authPassLong.used}') are used; the other routers must use the same 8`, r.authPassLong.pos);
     }
     if (r.skipFalse) h(`(${v.name}) keepalived 2.2.7 treats 'skip_check_adv_addr false' as true; remove the line to check advert addresses`, r.skipFalse);
   }
-  for (const g0 of config.vrrp_sync_groups) {
-    const g = ensureGroup(g0);
-    for (const t of g.track_script) {
-      if (t.weight === 0) h(`(${g.name}) track_script ${t.name} has weight 0: when the script fails, the whole sync group goes to FAULT`, t.pos);
-    }
+  for (const g of config.vrrp_sync_groups) collect(`sync group ${g.name}`, ensureGroup(g).track_script);
+  for (const [name, z] of zero) {
+    const who = z.owners.length === 1 ? z.owners[0]! : `${z.owners[0]} and ${z.owners.length - 1} more`;
+    h(`(${z.owners[0]}) track_script ${name} has weight 0: when the script fails, ${who} ${z.owners.length === 1 ? 'goes' : 'go'} to FAULT (give it a weight to lower the priority instead)`, z.pos);
   }
 }
 

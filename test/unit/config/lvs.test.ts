@@ -542,6 +542,13 @@ test('a group service: fwmark-only groups ignore protocol; ports of DR servers m
   expectDiag(r, 'error', 'cannot use ha_suspend with fwmarks - clearing ha_suspend');
 });
 
+test('a group defined twice: keepalived silently uses the first (a hint)', () => {
+  const r = load(VSG + 'virtual_server_group G {\n 2001::1 80\n}\n' + vs('', rsb(), 'group G'));
+  expectClean(r);
+  expectDiag(r, 'hint', 'virtual_server_group G is defined again', 5);
+  assert.equal(only(r).ip_family, 'inet');
+});
+
 test('a group may be defined after the services using it', () => {
   expectClean(load(vs('', rsb(), 'group G') + 'virtual_server_group G {\n 10.0.0.1 80\n}\n'));
 });

@@ -514,6 +514,10 @@ describe('vrrp_instance: tracking', () => {
     const r = load(SECURE + SCRIPTS + inst('track_script {\n  chk\n}'));
     clean(r);
     has(r, 'hint', 'track_script chk has weight 0: when the script fails, VI_1 goes to FAULT');
+    // One hint for all the instances tracking the script.
+    const many = load(SECURE + SCRIPTS + inst('track_script {\n  chk\n}') + second('track_script {\n  chk\n}'));
+    assert.equal(many.diagnostics.list.filter((d) => d.message.includes('has weight 0')).length, 1);
+    has(many, 'hint', 'when the script fails, VI_1 and 1 more go to FAULT');
   });
 
   test('a disabled vrrp_script (not found) is dropped from track_script', () => {
@@ -665,6 +669,7 @@ describe('vrrp_instance: notify scripts and deprecated keywords', () => {
     const r = load(SECURE + inst('notify_master /bin/true\nnotify_master /bin/false\nnotify_deleted\nnotify_deleted /bin/true'));
     has(r, 'error', '(VI_1) notify_master script already specified - ignoring /bin/false');
     has(r, 'error', '(VI_1) notify_deleted already specified - ignoring /bin/true');
+    has(load(SECURE + inst('notify_master')), 'error', "Configuration line starting 'notify_master' is missing a parameter");
   });
 
   test('scripts without enable_script_security are a security violation', () => {
