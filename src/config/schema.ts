@@ -136,8 +136,12 @@ function unknownKeyword(b: BlockDef<unknown>, s: Stmt, ctx: BuildContext): void 
   ctx.diags.error(msg, { ...s.pos, col: s.words[0]!.col });
 }
 
-/** Apply one statement of block `b` to `target`. */
-export function applyStatement<T>(b: BlockDef<T>, s: Stmt, target: T, ctx: BuildContext): void {
+/**
+ * Apply one statement of block `b` to `target`. `following` are the statements after it in the
+ * same block: when a block keyword has no '{', keepalived reads them as its block. Returns true
+ * when it consumed them.
+ */
+export function applyStatement<T>(b: BlockDef<T>, s: Stmt, target: T, ctx: BuildContext, following: () => readonly Stmt[] = () => []): boolean {
   const name = s.words[0]!.text;
   let kw = indexOf(b).get(name);
   if (!kw) {
@@ -147,7 +151,7 @@ export function applyStatement<T>(b: BlockDef<T>, s: Stmt, target: T, ctx: Build
       ctx.diags.error(`Unexpected '{' - ignoring`, s.open);
       walk(b, s.block, target, ctx);
     }
-    return;
+    return false;
   }
   const pos: Pos = s.pos;
   if (kw.deprecated) ctx.diags.warning(kw.deprecated, pos);
@@ -162,20 +166,29 @@ export function applyStatement<T>(b: BlockDef<T>, s: Stmt, target: T, ctx: Build
     ctx.diags.notice(`'${name}' accepted, not yet acted on${kw.note ? ` (${kw.note})` : ''}`, pos);
   }
   const takesBlock = !!(kw.block || kw.lines);
+  let consumed = false;
   if (takesBlock && !s.block && !kw.optionalBlock) {
-    ctx.diags.error(`Missing '{' at beginning of configuration block`, pos);
+    // keepalived reads the rest of the enclosing block as this keyword's block. For a block of
+    // keywords that is a config error; for a block of lines it only logs.
+    if (kw.block) ctx.diags.error(`Missing '{' at beginning of configuration block`, pos);
+    else ctx.diags.hint(`'{' missing from beginning of block ${name}: the lines after it up to '}' are read as its block`, pos);
+    s = { ...s, block: [...following()] };
+    consumed = true;
   }
   if (!takesBlock && s.block) {
     ctx.diags.error(`Unexpected '{' - ignoring`, s.open);
   }
   kw.handle(target, new Args(s, ctx.diags), ctx);
   if (!takesBlock && s.block) walk(b, s.block, target, ctx);
+  return consumed;
 }
 
 /** Apply every statement of a block. */
 export function walk<T>(b: BlockDef<T>, stmts: readonly Stmt[] | undefined, target: T, ctx: BuildContext): void {
   if (!stmts) return;
-  for (const s of stmts) applyStatement(b, s, target, ctx);
+  for (let i = 0; i < stmts.length; i++) {
+    if (applyStatement(b, stmts[i]!, target, ctx, () => stmts.slice(i + 1))) break;
+  }
 }
 
 /** Helper for block keywords: walk the statement's own block with the child block definition. */

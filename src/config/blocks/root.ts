@@ -3,7 +3,7 @@ import { blockLines, defineBlock, walkChild, type BlockDef, type BuildContext, t
 import type { Config } from '../types.js';
 import { globalDefsBlock } from './global.js';
 import { parseAddressLine, parseRouteLine, parseRuleLine } from './addresses.js';
-import { newVrrpInstance, vrrpInstanceBlock, syncGroupBlock } from './vrrp.js';
+import { newVrrpInstance, newSyncGroup, vrrpInstanceBlock, syncGroupBlock } from './vrrp.js';
 import { newVrrpScript, newTrackProcess, newTrackFile, finishVrrpScript, finishTrackProcess, finishTrackFile, vrrpScriptBlock, trackProcessBlock, trackFileBlock } from './trackers.js';
 import { parseVirtualServerHeader, readVirtualServerGroup, virtualServerBlock, virtualServerGroupBlock } from './lvs.js';
 import { readSslBlock, sslBlock } from './checkers.js';
@@ -22,12 +22,12 @@ function blockName(a: import('../args.js').Args): string {
   return n;
 }
 
-/** Report a second definition of the same name as keepalived does. */
-function duplicate(list: { name: string }[], name: string, what: string, a: import('../args.js').Args): boolean {
-  if (list.some((x) => x.name === name)) {
-    a.error(`${what} ${name} already defined`);
-    return true;
-  }
+/** Has a block of this kind and name been read already? Records it if not (a Set, so 1,000s stay fast). */
+function seen(ctx: BuildContext, kind: string, name: string): boolean {
+  const key = `names.${kind}`;
+  const set = (ctx.scratch[key] ??= new Set<string>()) as Set<string>;
+  if (set.has(name)) return true;
+  set.add(name);
   return false;
 }
 
@@ -83,20 +83,36 @@ const keywords: K[] = [
   {
     name: 'vrrp_sync_group', args: 'NAME', block: () => syncGroupBlock as BlockDef<unknown>,
     handle: (c, a, ctx) => {
-      const name = blockName(a);
-      const g = walkChild(a, syncGroupBlock, { name, group: [], pos: a.pos } as import('./vrrp.js').SyncGroup, ctx);
-      if (!duplicate(c.vrrp_sync_groups, name, 'vrrp_sync_group', a)) c.vrrp_sync_groups.push(g);
+      if (a.length !== 2) {
+        a.error('vrrp_sync_group must have a name - skipping');
+        return;
+      }
+      const name = a.word(1)!;
+      // keepalived reports a repeated name and skips the whole block.
+      if (seen(ctx, 'vrrp_sync_group', name)) {
+        a.error(`vrrp sync group ${name} already defined`);
+        return;
+      }
+      const g = newSyncGroup(name);
+      g.pos = a.pos;
+      c.vrrp_sync_groups.push(walkChild(a, syncGroupBlock, g, ctx));
     },
   },
   {
     name: 'vrrp_instance', args: 'NAME', block: () => vrrpInstanceBlock as BlockDef<unknown>,
     handle: (c, a, ctx) => {
-      const name = blockName(a);
+      if (a.length !== 2) {
+        a.error('vrrp_instance must have a name');
+        return;
+      }
+      const name = a.word(1)!;
+      if (seen(ctx, 'vrrp_instance', name)) {
+        a.error(`vrrp instance ${name} already defined`);
+        return;
+      }
       const v = newVrrpInstance(name);
       v.pos = a.pos;
-      walkChild(a, vrrpInstanceBlock, v, ctx);
-      if (c.vrrp_instances.some((x) => x.name === name)) a.error(`vrrp instance ${name} already defined`);
-      else c.vrrp_instances.push(v);
+      c.vrrp_instances.push(walkChild(a, vrrpInstanceBlock, v, ctx));
     },
   },
   {
