@@ -17,8 +17,9 @@ import { defaultScriptUser, resolveUser } from './trackers.js';
 // Config is always complete; inheritance (checker <- real_server <- virtual_server) only applies
 // to fields nobody set, which keepalived tracks with UINT_MAX/-1 sentinels.
 
-// The marks live under a symbol key, which JSON.stringify skips; one bit per field name.
-const EXPLICIT = Symbol('explicit');
+// The marks live in a WeakMap beside the objects (one bit per field name), so the Config's own
+// objects keep their plain shape (a hidden property would slow every access to them).
+const explicit = new WeakMap<object, number>();
 const bits = new Map<string, number>();
 
 function bitOf(key: string): number {
@@ -31,15 +32,11 @@ function bitOf(key: string): number {
 }
 
 export function markSet(o: object, key: string): void {
-  const t = o as { [EXPLICIT]?: number };
-  const v = t[EXPLICIT];
-  // Not enumerable: deep comparisons and copies of the Config do not see it.
-  if (v === undefined) Object.defineProperty(t, EXPLICIT, { value: bitOf(key), writable: true });
-  else t[EXPLICIT] = v | bitOf(key);
+  explicit.set(o, (explicit.get(o) ?? 0) | bitOf(key));
 }
 
 export function isSet(o: object, key: string): boolean {
-  return (((o as { [EXPLICIT]?: number })[EXPLICIT] ?? 0) & bitOf(key)) !== 0;
+  return ((explicit.get(o) ?? 0) & bitOf(key)) !== 0;
 }
 
 // ---------------------------------------------------------------------------------------------

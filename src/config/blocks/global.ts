@@ -1426,16 +1426,18 @@ function checkScriptSecurity(config: Config, ctx: BuildContext): void {
   const vrrpFifo = found('vrrp_notify_fifo_script');
   const lvsFifo = found('lvs_notify_fifo_script');
   if (g.enable_script_security) return;
-  const report = (what: 'parent' | 'vrrp' | 'checker', prefix: string, checks: (ScriptFileCheck | undefined)[]): void => {
-    const found = checks.filter((c): c is ScriptFileCheck => !!c?.isScript);
+  // keepalived's summary has no line: keel points it at the first script concerned.
+  const report = (what: 'parent' | 'vrrp' | 'checker', prefix: string, checks: [ScriptFileCheck | undefined, Pos | undefined][]): void => {
+    const found = checks.filter((c): c is [ScriptFileCheck, Pos | undefined] => !!c[0]?.isScript);
     if (!found.length) return;
-    const insecure = found.some((c) => c.insecure) ? ' There are insecure scripts.' : '';
-    ctx.diags.security(`SECURITY VIOLATION - ${prefix}scripts are being executed but script_security not enabled.${insecure}`);
+    const insecure = found.some(([c]) => c.insecure) ? ' There are insecure scripts.' : '';
+    ctx.diags.security(`SECURITY VIOLATION - ${prefix}scripts are being executed but script_security not enabled.${insecure}`, found[0]![1]);
     markSecurity(ctx, what);
   };
-  report('parent', 'start/shutdown ', startStop);
-  if (config.vrrp_instances.length) report('vrrp', '', [fifo, vrrpFifo]);
-  if (config.virtual_servers.length) report('checker', 'check ', [fifo, lvsFifo]);
+  const at = (k: Parameters<typeof found>[0]): Pos | undefined => posOf(ctx, k);
+  report('parent', 'start/shutdown ', [[startStop[0], at('startup_script')], [startStop[1], at('shutdown_script')]]);
+  if (config.vrrp_instances.length) report('vrrp', '', [[fifo, at('notify_fifo_script')], [vrrpFifo, at('vrrp_notify_fifo_script')]]);
+  if (config.virtual_servers.length) report('checker', 'check ', [[fifo, at('notify_fifo_script')], [lvsFifo, at('lvs_notify_fifo_script')]]);
 }
 
 /** keel-only advice on FIFO settings keepalived accepts but that do not do what they seem to. */

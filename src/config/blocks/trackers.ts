@@ -593,6 +593,8 @@ function sameFile(a: string, b: string): boolean {
  * `user` keyword); scripts whose user cannot be resolved give 0 (keepalived already dropped them).
  */
 export function checkScriptSecurity(spec: ScriptSpec, ctx: BuildContext, pos: Pos | undefined, what: string, runAs?: { uid: number; gid: number }): number {
+  // keepalived's violation summary has no line; keel points it at the first script it checked.
+  if (pos && !ctx.scratch.firstScriptPos) ctx.scratch.firstScriptPos = pos;
   const note = (m: string): void => ctx.diags.notice(`${what}: ${m}`, pos);
   let file = spec.argv[0];
   if (file === undefined) return 0;
@@ -698,7 +700,7 @@ export function reportScriptSecurity(ctx: BuildContext, kind: 'vrrp' | 'check' |
     return;
   }
   ctx.scratch[key] = { flags: all, index: ctx.diags.list.length };
-  ctx.diags.security(message);
+  ctx.diags.security(message, ctx.scratch.firstScriptPos as Pos | undefined);
   const marker = kind === 'vrrp' ? 'vrrp' : kind === 'check' ? 'checker' : 'parent';
   ((ctx.scratch[SECURITY_REPORTED] ??= new Set<string>()) as Set<string>).add(marker);
 }
