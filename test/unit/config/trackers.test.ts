@@ -135,7 +135,7 @@ test('vrrp_script: with script security and no keepalived_script user, scripts n
 test('security: a script without enable_script_security is keepalived\'s SECURITY VIOLATION (exit 6)', { skip: !noKsUser && 'keepalived_script exists here' }, () => {
   const r = withScript(`  script "${ok}"`);
   assert.deepEqual(failing(r.diagnostics), ['SECURITY VIOLATION - scripts are being executed but script_security not enabled.']);
-  assert.equal(r.diagnostics.list.find((x) => x.severity === 'security')?.pos, undefined);
+  assert.ok(r.diagnostics.list.find((x) => x.severity === 'security')?.pos?.line, 'the violation points at the first script');
   assert.equal(exitCodeFor(r.diagnostics.list), 6);
   // Not executable: keepalived still counts it as a script (and drops it).
   const ne = withScript(`  script "${notExec}"`);
