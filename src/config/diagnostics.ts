@@ -23,6 +23,8 @@ export interface Diagnostic {
   fatal?: boolean;
   /** keepalived stops reading at once (a missing parameter) and exits 2. */
   abort?: boolean;
+  /** A checked include failed: keepalived gives up before using the config and exits 6. */
+  noConfig?: boolean;
 }
 
 export class Diagnostics {
@@ -40,6 +42,12 @@ export class Diagnostics {
   notice(message: string, pos?: Pos): void { this.add('notice', message, pos); }
   security(message: string, pos?: Pos): void { this.add('security', message, pos); }
   fatal(message: string, pos?: Pos): void { this.add('error', message, pos, true); }
+  /** A checked include failed (includer/includem/..., include_check, -e): exit 6. */
+  noConfig(message: string, pos?: Pos): void {
+    const d: Diagnostic = { severity: 'error', message, fatal: true, noConfig: true };
+    if (pos) d.pos = pos;
+    this.list.push(d);
+  }
   /** keepalived stops reading the configuration here (exit 2). */
   abort(message: string, pos?: Pos): void {
     const d: Diagnostic = { severity: 'error', message, abort: true, fatal: true };
@@ -57,6 +65,8 @@ export class Diagnostics {
 export const EXIT_OK = 0;
 /** KEEPALIVED_EXIT_CONFIG: keepalived gave up reading the configuration. */
 export const EXIT_ABORT = 2;
+/** KEEPALIVED_EXIT_NO_CONFIG: a checked configuration file was missing. */
+export const EXIT_NO_CONFIG = 6;
 export const EXIT_CONFIG = 4;
 export const EXIT_CONFIG_TEST = 5;
 export const EXIT_CONFIG_TEST_SECURITY = 6;
@@ -68,6 +78,7 @@ export const EXIT_CONFIG_TEST_SECURITY = 6;
  */
 export function exitCodeFor(diags: readonly Diagnostic[]): number {
   if (diags.some((d) => d.abort)) return EXIT_ABORT;
+  if (diags.some((d) => d.noConfig)) return EXIT_NO_CONFIG;
   if (diags.some((d) => d.severity === 'security')) return EXIT_CONFIG_TEST_SECURITY;
   if (diags.some((d) => !d.fatal && (d.severity === 'error' || d.severity === 'warning'))) return EXIT_CONFIG_TEST;
   if (diags.some((d) => d.fatal)) return EXIT_CONFIG;

@@ -14,6 +14,7 @@
 import { readFileSync, statSync, lstatSync, readdirSync } from 'node:fs';
 import { dirname, resolve, isAbsolute } from 'node:path';
 import { hostname } from 'node:os';
+import { minimatch } from 'minimatch';
 import { Diagnostics, type Pos } from './diagnostics.js';
 
 export interface SourceLine {
@@ -300,8 +301,12 @@ function makeRandom(seed: number): () => number {
 }
 
 // ---------------------------------------------------------------------------------------------
-// glob(pattern, GLOB_MARK | GLOB_BRACE | GLOB_ALTDIRFUNC) as glibc does it, with keepalived's
-// gl_opendir/gl_lstat callbacks that count missing directories and files.
+// glob(pattern, GLOB_MARK | GLOB_BRACE | GLOB_ALTDIRFUNC) with glibc's semantics, with keepalived's
+// gl_opendir/gl_lstat callbacks that count missing directories and files. Written here rather
+// than with the npm `glob` package because keepalived's include rules depend on two things no
+// glob library exposes: brace alternatives are globbed in the order written (each sorted on its
+// own, not all together), and the count of missing files and directories decides whether a
+// checked include fails. Matching a single path component is minimatch's.
 
 interface GlobState {
   cwd: string;
@@ -346,60 +351,15 @@ const unescapeGlob = (p: string): string => p.replace(/\\(.)/g, '$1');
 
 const fnmatchCache = new Map<string, RegExp>();
 
-/** fnmatch(pattern, name, FNM_PERIOD) as a regular expression (one path component). */
+/** fnmatch(pattern, name, FNM_PERIOD) for one path component, through minimatch. */
 function fnmatchRegex(pat: string): RegExp {
   let re = fnmatchCache.get(pat);
-  if (re) return re;
-  let src = '';
-  for (let i = 0; i < pat.length; i++) {
-    const c = pat[i]!;
-    if (c === '*') src += '.*';
-    else if (c === '?') src += '.';
-    else if (c === '\\' && i + 1 < pat.length) src += escapeRe(pat[++i]!);
-    else if (c === '[') {
-      let j = i + 1;
-      let neg = false;
-      if (pat[j] === '!' || pat[j] === '^') {
-        neg = true;
-        j++;
-      }
-      let body = '';
-      let k = j;
-      for (; k < pat.length; k++) {
-        const d = pat[k]!;
-        if (d === ']' && k > j) break;
-        if (d === '[' && pat[k + 1] === ':') {
-          const end = pat.indexOf(':]', k + 2);
-          if (end > 0) {
-            body += posixClass(pat.slice(k + 2, end));
-            k = end + 1;
-            continue;
-          }
-        }
-        if (d === '\\' && k + 1 < pat.length) body += escapeRe(pat[++k]!);
-        else if (d === '-' && k > j && pat[k + 1] !== ']' && k + 1 < pat.length) body += '-';
-        else body += escapeRe(d);
-      }
-      if (k >= pat.length) src += '\\[';
-      else {
-        src += `[${neg ? '^' : ''}${body}]`;
-        i = k;
-      }
-    } else src += escapeRe(c);
+  if (!re) {
+    // Braces were expanded already; extglobs and comments are not glob(3) syntax.
+    re = minimatch.makeRe(pat, { dot: false, nobrace: true, noext: true, nocomment: true, nonegate: true }) || /(?!)/;
+    fnmatchCache.set(pat, re);
   }
-  re = new RegExp(`^${src}$`, 's');
-  fnmatchCache.set(pat, re);
   return re;
-}
-
-const escapeRe = (c: string): string => c.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
-
-function posixClass(name: string): string {
-  const classes: Record<string, string> = {
-    alpha: 'A-Za-z', digit: '0-9', alnum: 'A-Za-z0-9', upper: 'A-Z', lower: 'a-z', space: ' \\t\\n\\r\\f\\v',
-    blank: ' \\t', punct: '!-\\/:-@\\[-`{-~', xdigit: '0-9A-Fa-f', print: ' -~', graph: '!-~', cntrl: '\\x00-\\x1f\\x7f',
-  };
-  return classes[name] ?? '';
 }
 
 /** Join a directory (as glob reports it) and a name. */
@@ -771,7 +731,7 @@ export class Preprocessor {
 
   /** file_config_error(): an error when the include type or include_check asks for it, else a notice. */
   private fileError(type: number, check: number, msg: string, pos: Pos): void {
-    if (check & type) this.diags.fatal(msg, pos);
+    if (check & type) this.diags.noConfig(msg, pos);
     else this.diags.notice(msg, pos);
   }
 

@@ -51,6 +51,7 @@ export function main(argv: string[]): number {
   if (flags['config-test'] || flags['dump-json'] || flags['dump-conf']) {
     const opts: Parameters<typeof loadConfigFile>[1] = {};
     if (flags['config-id'] !== undefined) opts.configId = flags['config-id'];
+    if (flags['all-config']) opts.includeCheck = true;
     const { config, diagnostics } = loadConfigFile(file, opts);
     for (const d of diagnostics.list) process.stderr.write(show(d) + '\n');
     if (flags['dump-json'] || flags['dump-conf']) process.stdout.write(configToJson(config) + '\n');

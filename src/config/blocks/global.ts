@@ -1340,7 +1340,7 @@ const keywords: K[] = [
   },
   {
     name: 'include_check', args: '[+|-][read|match|wildcard_match|brace_match]...', doc: 'Which include problems are errors',
-    support: NOT_YET, note: 'keel reads includes before global_defs',
+    note: 'applied by the preprocessor to the includes that follow it',
     handle: (g, a) => { g.include_check = readIncludeCheck(a, g.include_check); },
   },
   {
