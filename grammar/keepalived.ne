@@ -4,7 +4,10 @@
 # conditionals, definitions, ~SEQ/~LST and includes. The lexer (src/config/lexer.ts) splits
 # each logical line at every '{' and '}' outside double quotes, as keepalived's read_line()
 # does, so a statement is the run of words between two braces or line ends. A '{' belongs
-# to the statement just before it, whether on the same line or a later one.
+# to the statement just before it, whether on the same line or a later one: the token stream
+# joins such a statement and its '{' into one `open` token (one token of lookahead), which keeps
+# the grammar deterministic and the Earley parser's work per token small. A '{' with no
+# statement before it was already reported and dropped by the lexer.
 @preprocessor typescript
 
 @{%
@@ -19,12 +22,12 @@ const flatten = (list: Cons | null): Stmt[] => {
   return out.reverse();
 };
 
-const stmt = (line: LineToken, block?: [BraceToken, Stmt[], BraceToken]): Stmt => {
+const stmt = (line: LineToken, items?: Cons | null, close?: BraceToken): Stmt => {
   const s: Stmt = { words: line.words, pos: line.pos, raw: line.raw };
-  if (block) {
-    s.block = block[1];
-    s.open = block[0].pos;
-    s.close = block[2].pos;
+  if (close) {
+    s.block = flatten(items ?? null);
+    if (line.open) s.open = line.open;
+    s.close = close.pos;
   }
   return s;
 };
@@ -40,6 +43,4 @@ items    -> null                       {% () => null %}
           | items item                 {% ([rest, item]) => ({ item, rest }) %}
 
 item     -> %line                      {% ([l]) => stmt(l) %}
-          | %line block                {% ([l, b]) => stmt(l, b) %}
-
-block    -> %lbrace items %rbrace      {% ([l, items, r]) => [l, flatten(items), r] %}
+          | %open items %rbrace        {% ([o, items, r]) => stmt(o, items, r) %}

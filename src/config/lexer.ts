@@ -150,7 +150,7 @@ class TokenStream {
     return `${token.pos.file}:${token.pos.line}: ${message ?? "syntax error"}`;
   }
   has(name: string): boolean {
-    return name === 'line' || name === 'lbrace' || name === 'rbrace';
+    return name === 'line' || name === 'open' || name === 'lbrace' || name === 'rbrace';
   }
 }
 

@@ -48,6 +48,22 @@ function limitNesting(tokens: Token[], diags: Diagnostics): Token[] {
   return out;
 }
 
+/** A statement followed by '{' becomes one `open` token (see grammar/keepalived.ne). */
+function joinOpenings(tokens: Token[]): Token[] {
+  const out: Token[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    const next = tokens[i + 1];
+    if (t.type === 'line' && next?.type === 'lbrace') {
+      t.type = 'open';
+      t.open = next.pos;
+      out.push(t);
+      i++;
+    } else out.push(t);
+  }
+  return out;
+}
+
 /** Run the grammar over one run of tokens that forms whole top-level statements. */
 function parseChunk(tokens: Token[], diags: Diagnostics): Stmt[] {
   lexer.load(tokens);
@@ -72,17 +88,17 @@ function parseChunk(tokens: Token[], diags: Diagnostics): Stmt[] {
  * Earley parser's working set stays small, which keeps a 200,000-line config fast.
  */
 export function parseLines(lines: readonly SourceLine[], diags: Diagnostics): Stmt[] {
-  const tokens = limitNesting(tokenize(lines, diags), diags);
+  const tokens = joinOpenings(limitNesting(tokenize(lines, diags), diags));
   const out: Stmt[] = [];
   const CHUNK = 2000;
   let depth = 0;
   let start = 0;
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
-    if (t.type === 'lbrace') depth++;
+    if (t.type === 'open') depth++;
     else if (t.type === 'rbrace') depth--;
-    // Cut only at depth 0 and where the next token cannot be this statement's '{'.
-    if (depth === 0 && i + 1 - start >= CHUNK && tokens[i + 1]?.type !== 'lbrace') {
+    // Cut only between top-level statements.
+    if (depth === 0 && i + 1 - start >= CHUNK) {
       for (const s of parseChunk(tokens.slice(start, i + 1), diags)) out.push(s);
       start = i + 1;
     }

@@ -19,7 +19,10 @@ export interface Stmt {
 }
 
 export interface LineToken {
-  type: 'line';
+  /** 'open' when the statement and the '{' after it are one token: see grammar/keepalived.ne. */
+  type: 'line' | 'open';
+  /** For 'open': where the '{' is. */
+  open?: Pos;
   value: string;
   words: Word[];
   raw: string;
