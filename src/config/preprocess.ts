@@ -15,6 +15,7 @@ import { readFileSync, statSync, lstatSync, readdirSync } from 'node:fs';
 import { dirname, resolve, isAbsolute } from 'node:path';
 import { hostname } from 'node:os';
 import { minimatch } from 'minimatch';
+import { seededRandom } from '../util/random.js';
 import { Diagnostics, type Pos } from './diagnostics.js';
 
 export interface SourceLine {
@@ -288,16 +289,10 @@ function strtoul10(s: string, i: number): { value: bigint; end: number } {
   return { value: v, end: p };
 }
 
-/** A small deterministic PRNG standing in for random(): 31-bit values. */
+/** A deterministic stand-in for random(): 31-bit values from a seeded PRNG. */
 function makeRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) >>> 1;
-  };
+  const next = seededRandom(seed);
+  return () => Math.floor(next() * 0x80000000);
 }
 
 // ---------------------------------------------------------------------------------------------

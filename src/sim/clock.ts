@@ -16,9 +16,9 @@ export class EventQueue<T extends Scheduled> {
     return this.heap.length;
   }
 
-  /** Schedule an entry (its seq is assigned here). */
-  push(item: Omit<T, 'seq'> & { seq?: number }): T {
-    const it = item as T;
+  /** Schedule an entry (its seq is assigned here, whatever it was). */
+  push(item: T): T {
+    const it = item;
     it.seq = this.nextSeq++;
     const h = this.heap;
     h.push(it);

@@ -8,21 +8,13 @@ import { join } from 'node:path';
 import { loadConfigText, loadConfigFile } from '../../src/config/build.js';
 import type { LoadResult } from '../../src/config/build.js';
 import { ROOT, SHARED } from '../helpers/env.js';
+import { seededRandom } from '../../src/util/random.js';
 
 const SEED = 0x6b65656c; // "keel"
 const MUTATIONS_PER_FILE = 60;
 const RANDOM_CASES = 300;
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 const opts = { interfaceExists: (n: string) => /^eth[0-3]$|^lo$/.test(n), configId: 'fuzz', randomSeed: 1 };
 

@@ -9,6 +9,7 @@ import { parseVirtualServerHeader, readVirtualServerGroup, virtualServerBlock, v
 import { readSslBlock, sslBlock } from './checkers.js';
 import { garpGroupBlock, bfdInstanceBlock, type TrackGroup } from './misc.js';
 import { readDecimal } from '../args.js';
+import type { Pos } from '../diagnostics.js';
 
 type K = Keyword<Config>;
 
@@ -31,6 +32,21 @@ function seen(ctx: BuildContext, kind: string, name: string): boolean {
   return false;
 }
 
+/** A named tracker block: read it, let its area check it, keep it when the check passes. */
+function tracker<T extends { pos?: Pos }>(
+  name: string, block: BlockDef<T>, create: (name: string) => T, finish: (t: T, ctx: BuildContext) => boolean, list: (c: Config) => T[],
+): K {
+  return {
+    name, args: 'NAME', block: () => block as BlockDef<unknown>,
+    handle: (c, a, ctx) => {
+      const t = create(blockName(a));
+      t.pos = a.pos;
+      walkChild(a, block, t, ctx);
+      if (finish(t, ctx)) list(c).push(t);
+    },
+  };
+}
+
 const keywords: K[] = [
   { name: 'global_defs', block: () => globalDefsBlock as BlockDef<unknown>, handle: (c, a, ctx) => { walkChild(a, globalDefsBlock, c.global_defs, ctx); } },
   {
@@ -45,36 +61,11 @@ const keywords: K[] = [
     name: 'static_rules', lines: true, doc: 'Policy-routing rules configured at start-up',
     handle: (c, a, ctx) => { for (const l of blockLines(a, ctx)) { const e = parseRuleLine(l, 'static', ctx); if (e) c.static_rules.push(e); } },
   },
-  {
-    name: 'vrrp_script', args: 'NAME', block: () => vrrpScriptBlock as BlockDef<unknown>,
-    handle: (c, a, ctx) => {
-      // keepalived 2.2.7 does not complain about a repeated name; a script dropped at the end
-      // of its block is "not found" for the instances after it.
-      const name = blockName(a);
-      const s = newVrrpScript(name);
-      s.pos = a.pos;
-      walkChild(a, vrrpScriptBlock, s, ctx);
-      if (finishVrrpScript(s, ctx)) c.vrrp_scripts.push(s);
-    },
-  },
-  {
-    name: 'vrrp_track_process', args: 'NAME', block: () => trackProcessBlock as BlockDef<unknown>,
-    handle: (c, a, ctx) => {
-      const t = newTrackProcess(blockName(a));
-      t.pos = a.pos;
-      walkChild(a, trackProcessBlock, t, ctx);
-      if (finishTrackProcess(t, ctx)) c.vrrp_track_processes.push(t);
-    },
-  },
-  {
-    name: 'track_file', args: 'NAME', block: () => trackFileBlock as BlockDef<unknown>,
-    handle: (c, a, ctx) => {
-      const t = newTrackFile(blockName(a));
-      t.pos = a.pos;
-      walkChild(a, trackFileBlock, t, ctx);
-      if (finishTrackFile(t, ctx)) c.track_files.push(t);
-    },
-  },
+  // keepalived 2.2.7 does not complain about a repeated tracker name; a tracker dropped at the
+  // end of its block is "not found" for the instances after it.
+  tracker('vrrp_script', vrrpScriptBlock, newVrrpScript, finishVrrpScript, (c) => c.vrrp_scripts),
+  tracker('vrrp_track_process', trackProcessBlock, newTrackProcess, finishTrackProcess, (c) => c.vrrp_track_processes),
+  tracker('track_file', trackFileBlock, newTrackFile, finishTrackFile, (c) => c.track_files),
   {
     // keepalived 2.2.7 only logs this deprecation; its -t still passes.
     name: 'vrrp_track_file', args: 'NAME', aliasOf: 'track_file',
