@@ -1,14 +1,28 @@
 // Tokens for the nearley grammar: one `line` token per statement and `lbrace` / `rbrace`.
 // keepalived's read_line() splits a line at every `{` and `}` outside double quotes (the
 // preprocessor has done that already; doing it again here is harmless), and alloc_strvec()
-// splits a statement into words: a word starting with `"` runs to the next `"` (no escapes),
-// any other word ends at white space or a `"`. Keywords that take escapes re-split `raw` (words.ts).
+// splits a statement into words (a moo lexer here): a word starting with `"` runs to the next
+// `"` (no escapes), any other word ends at white space or a `"`. Keywords that take escapes
+// re-split `raw` (words.ts).
+import moo from 'moo';
 import type { Diagnostics, Pos } from './diagnostics.js';
 import { braceSplit, type SourceLine } from './preprocess.js';
 import type { Token, Word, LineToken, BraceToken } from './tree.js';
 
-/** alloc_strvec()'s white space: space, \t, \n, \v, \f, \r. */
-const isWhite = (c: number): boolean => c === 32 || (c >= 9 && c <= 13);
+/**
+ * The moo lexer for the words of one statement, with alloc_strvec()'s rules: white space is
+ * space, \t, \n, \v, \f, \r; a word starting with `"` runs to the next `"`; any other word ends
+ * at white space or a `"`. Braces were split off already (braceSplit), so none is unquoted here.
+ */
+const wordLexer = moo.compile({
+  // Each word carries the blanks after it, which halves the tokens moo makes per statement.
+  ws: { match: /[ \t\n\v\f\r]+/, lineBreaks: true },
+  qstring: { match: /"[^"]*"[ \t\n\v\f\r]*/, lineBreaks: true },
+  unterminated: { match: /"[^"]*/, lineBreaks: true },
+  word: { match: /[^ \t\n\v\f\r"]+[ \t\n\v\f\r]*/, lineBreaks: true },
+});
+
+const TRAILING_WHITE = /[ \t\n\v\f\r]+$/;
 
 /**
  * Split one statement into words. An unmatched quote is reported and, as in keepalived,
@@ -16,28 +30,16 @@ const isWhite = (c: number): boolean => c === 32 || (c >= 9 && c <= 13);
  */
 function splitWords(text: string, pos: Pos, col0: number, diags: Diagnostics): Word[] {
   const words: Word[] = [];
-  const n = text.length;
-  let i = 0;
-  for (;;) {
-    while (i < n && isWhite(text.charCodeAt(i))) i++;
-    if (i >= n) break;
-    if (text.charCodeAt(i) === 34 /* " */) {
-      const close = text.indexOf('"', i + 1);
-      if (close < 0) {
-        diags.error(`Unmatched quote: '${text}'`, { file: pos.file, line: pos.line, col: col0 + i });
-        break;
-      }
-      words.push({ text: text.slice(i + 1, close), quoted: true, col: col0 + i });
-      i = close + 1;
-    } else {
-      const s = i;
-      while (i < n) {
-        const c = text.charCodeAt(i);
-        if (isWhite(c) || c === 34) break;
-        i++;
-      }
-      words.push({ text: text.slice(s, i), quoted: false, col: col0 + s });
+  wordLexer.reset(text);
+  for (let t = wordLexer.next(); t; t = wordLexer.next()) {
+    if (t.type === 'ws') continue;
+    if (t.type === 'unterminated') {
+      diags.error(`Unmatched quote: '${text}'`, { file: pos.file, line: pos.line, col: col0 + t.offset });
+      break;
     }
+    const v = TRAILING_WHITE.test(t.value) ? t.value.replace(TRAILING_WHITE, '') : t.value;
+    if (t.type === 'qstring') words.push({ text: v.slice(1, -1), quoted: true, col: col0 + t.offset });
+    else words.push({ text: v, quoted: false, col: col0 + t.offset });
   }
   return words;
 }
