@@ -162,8 +162,9 @@ function readPcapng(bytes: Uint8Array, dv: DataView): CaptureRead {
         for (const o of options(dv, body + 8, bodyEnd, le)) {
           if (o.code === 9 && o.len >= 1) {
             const r = bytes[o.at]!;
-            const exp = BigInt(r & 0x7f);
-            iface.unitsPerSec = r & 0x80 ? 2n ** exp : 10n ** exp;
+            // Beyond 2^-64 or 10^-19 s is no clock anyone has: a corrupt option, not a resolution.
+            if ((r & 0x80 ? r & 0x7f : r) > (r & 0x80 ? 64 : 19)) return damaged(`interface block at byte ${off}: timestamp resolution byte 0x${r.toString(16)}`);
+            iface.unitsPerSec = unitsPerSec(r);
             if (iface.unitsPerSec > 1_000_000n) capture.nanosecond = true;
           } else if (o.code === 14 && o.len >= 8) {
             iface.offsetSec = dv.getBigInt64(o.at, le);
@@ -358,8 +359,14 @@ export function writePcap(linkType: number, frames: readonly FrameToWrite[], opt
 export interface PcapngInterface {
   linkType: number;
   snapLen?: number;
-  /** if_tsresol as a power of ten (default 6, microseconds). */
-  tsResolDigits?: number;
+  /** The if_tsresol byte: 10^-n seconds, or 2^-n with bit 7 set (default 6: microseconds). */
+  tsResol?: number;
+  /** if_tsoffset: seconds added to every timestamp of the interface. */
+  tsOffsetSec?: number;
+}
+
+function unitsPerSec(tsResol: number): bigint {
+  return tsResol & 0x80 ? 2n ** BigInt(tsResol & 0x7f) : 10n ** BigInt(tsResol);
 }
 
 /**
@@ -391,17 +398,28 @@ export function writePcapng(
   sdv.setBigInt64(8, -1n, le);
   block(PCAPNG_SHB, shb);
   for (const i of interfaces) {
-    const digits = i.tsResolDigits ?? 6;
-    const body = new Uint8Array(digits === 6 ? 8 : 8 + 8 + 4);
+    const opts: Uint8Array[] = [];
+    const opt = (code: number, value: Uint8Array): void => {
+      const o = new Uint8Array(4 + ((value.length + 3) & ~3));
+      const dv = new DataView(o.buffer);
+      dv.setUint16(0, code, le);
+      dv.setUint16(2, value.length, le);
+      o.set(value, 4);
+      opts.push(o);
+    };
+    if (i.tsResol !== undefined && i.tsResol !== 6) opt(9, new Uint8Array([i.tsResol]));
+    if (i.tsOffsetSec) {
+      const v = new Uint8Array(8);
+      new DataView(v.buffer).setBigInt64(0, BigInt(i.tsOffsetSec), le);
+      opt(14, v);
+    }
+    if (opts.length) opts.push(new Uint8Array(4)); // opt_endofopt
+    const body = new Uint8Array(8 + opts.reduce((n, o) => n + o.length, 0));
     const dv = new DataView(body.buffer);
     dv.setUint16(0, i.linkType, le);
     dv.setUint32(4, i.snapLen ?? 0, le);
-    if (digits !== 6) {
-      dv.setUint16(8, 9, le);
-      dv.setUint16(10, 1, le);
-      body[12] = digits;
-      // opt_endofopt follows (zeros)
-    }
+    let o = 8;
+    for (const x of opts) { body.set(x, o); o += x.length; }
     block(1, body);
   }
   for (const f of frames) {
@@ -413,8 +431,10 @@ export function writePcapng(
       continue;
     }
     const ifId = f.interfaceId ?? 0;
-    const digits = BigInt(interfaces[ifId]?.tsResolDigits ?? 6);
-    const ts = BigInt(f.tsSec) * 10n ** digits + (BigInt(f.tsNsec) * 10n ** digits) / 1_000_000_000n;
+    const iface = interfaces[ifId];
+    const units = unitsPerSec(iface?.tsResol ?? 6);
+    const sec = BigInt(f.tsSec - (iface?.tsOffsetSec ?? 0));
+    const ts = sec * units + (BigInt(f.tsNsec) * units) / 1_000_000_000n;
     const body = new Uint8Array(20 + f.data.length);
     const dv = new DataView(body.buffer);
     dv.setUint32(0, ifId, le);

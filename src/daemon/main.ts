@@ -5,6 +5,7 @@ import { parseFlags, helpText, UsageError } from './cli.js';
 import { loadConfigFile } from '../config/build.js';
 import { exitCodeFor, formatDiagnostic, type Diagnostic } from '../config/diagnostics.js';
 import { configToJson } from '../config/json.js';
+import { runWatch } from './watch-cli.js';
 
 const DEFAULT_CONFIG = '/etc/keepalived/keepalived.conf';
 
@@ -24,6 +25,10 @@ function version(): string {
 }
 
 export function main(argv: string[]): number {
+  if (argv[0] === 'watch') {
+    void runWatch(argv.slice(1)).then((code) => { process.exitCode = code; });
+    return 0; // replaced by the watch's own exit code when it finishes
+  }
   let parsed;
   try {
     parsed = parseFlags(argv);

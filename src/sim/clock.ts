@@ -21,14 +21,17 @@ export class EventQueue<T extends Scheduled> {
     const it = item;
     it.seq = this.nextSeq++;
     const h = this.heap;
+    // Sift up by moving the hole, not by swapping.
+    let i = h.length;
     h.push(it);
-    let i = h.length - 1;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (!less(h[i]!, h[p]!)) break;
-      [h[i], h[p]] = [h[p]!, h[i]!];
+      const parent = h[p]!;
+      if (!less(it, parent)) break;
+      h[i] = parent;
       i = p;
     }
+    h[i] = it;
     return it;
   }
 
@@ -41,20 +44,19 @@ export class EventQueue<T extends Scheduled> {
     if (!h.length) return undefined;
     const top = h[0]!;
     const last = h.pop()!;
-    if (h.length) {
-      h[0] = last;
+    const n = h.length;
+    if (n) {
       let i = 0;
-      const n = h.length;
       for (;;) {
         const l = 2 * i + 1;
+        if (l >= n) break;
         const r = l + 1;
-        let m = i;
-        if (l < n && less(h[l]!, h[m]!)) m = l;
-        if (r < n && less(h[r]!, h[m]!)) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m]!, h[i]!];
-        i = m;
+        const c = r < n && less(h[r]!, h[l]!) ? r : l;
+        if (!less(h[c]!, last)) break;
+        h[i] = h[c]!;
+        i = c;
       }
+      h[i] = last;
     }
     return top;
   }

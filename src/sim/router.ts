@@ -44,6 +44,8 @@ export interface StepRecord {
   /** Names of the instances stepped together (the instance, or every member of its group). */
   unit: readonly string[];
   transitions: Transition[];
+  /** Effective priorities that changed in the step. */
+  prioChanges: { instance: string; from: number; to: number }[];
   effects: readonly Effect[];
   /** The unit's instances after the step. */
   after: readonly InstanceState[];
@@ -65,9 +67,12 @@ export interface TimerSlot {
 /** What a router needs from the world around it. */
 export interface World {
   readonly now: number;
+  /** Does anyone look at step records (a trace or an observer)? If not, none are built. */
+  readonly observing: boolean;
   sendAdvert(router: SimRouter, params: InstanceParams, advert: Advert): void;
   armTimer(router: SimRouter, slot: TimerSlot): void;
-  stepped(record: StepRecord): void;
+  /** Every step that changed something (`record` only when observing). */
+  stepped(record: StepRecord | undefined): void;
   effectsApplied(router: SimRouter, record: StepRecord): void;
 }
 
@@ -98,7 +103,7 @@ export class SimRouter {
   readonly params = new Map<string, InstanceParams>();
   /** `${interface}|${vrid}` -> instance name (keepalived's per-socket VRID lookup). */
   readonly channels = new Map<string, string>();
-  slots = new Map<string, TimerSlot>();
+  slots = new Map<string, TimerSlot[]>();
   /** Instances whose VIPs are on this router's interface (kill -9 leaves them there). */
   readonly vipsHeld = new Set<string>();
   readonly iface: string;
@@ -205,7 +210,8 @@ export class SimRouter {
     const name = this.channels.get(`${iface}|${advert.vrid}`);
     if (name === undefined) return;
     const ui = this.unitOf.get(name)!;
-    const s = this.instance(name)!;
+    const u = this.units[ui]!;
+    const s = u.kind === 'instance' ? u.state : u.state.members.find((m) => m.params.name === name)!;
     this.stepUnit(ui, { type: 'advert', now: this.world.now, advert }, {
       kind: 'advert', instance: name, advert, receiverPrio: s.effectivePriority, receiverSrc: s.params.srcAddress, fromRouter,
     }, name);
@@ -234,16 +240,23 @@ export class SimRouter {
       this.units[ui] = { kind: 'group', state: r.state };
       effects = r.effects;
     }
+    if (!this.world.observing) {
+      this.world.stepped(undefined);
+      this.apply(effects);
+      return;
+    }
     const after = unitInstances(this.units[ui]!);
     const transitions: Transition[] = [];
+    const prioChanges: { instance: string; from: number; to: number }[] = [];
     for (let i = 0; i < after.length; i++) {
       const a = before[i]!;
       const b = after[i]!;
+      if (a.effectivePriority !== b.effectivePriority) prioChanges.push({ instance: b.params.name, from: a.effectivePriority, to: b.effectivePriority });
       if (a.state !== b.state) {
         transitions.push({ instance: b.params.name, from: a.state, to: b.state, prioBefore: a.effectivePriority, prioAfter: b.effectivePriority });
       }
     }
-    const record: StepRecord = { t: this.world.now, router: this.index, cause, unit: after.map((s) => s.params.name), transitions, effects, after };
+    const record: StepRecord = { t: this.world.now, router: this.index, cause, unit: after.map((s) => s.params.name), transitions, prioChanges, effects, after };
     this.world.stepped(record);
     this.apply(effects);
     this.world.effectsApplied(this, record);
@@ -251,11 +264,16 @@ export class SimRouter {
 
   private slot(instance: string, timer: TimerName): TimerSlot {
     const kind = timer === 'master-down' || timer === 'advert' ? 'main' : timer;
-    const key = `${instance}|${kind}`;
-    let s = this.slots.get(key);
+    const idx = kind === 'main' ? 0 : kind === 'garp-delay' ? 1 : 2;
+    let list = this.slots.get(instance);
+    if (!list) {
+      list = [];
+      this.slots.set(instance, list);
+    }
+    let s = list[idx];
     if (!s) {
       s = { instance, slot: kind, timer, deadline: null, gen: 0, queuedAt: null };
-      this.slots.set(key, s);
+      list[idx] = s;
     }
     return s;
   }

@@ -24,10 +24,30 @@ export interface SimOptions {
   onStep?: (r: StepRecord) => void;
 }
 
-type Entry =
-  | (Scheduled & { kind: 'packet'; to: number; from: number; iface: string; advert: Advert })
-  | (Scheduled & { kind: 'timer'; router: number; epoch: number; slot: TimerSlot; gen: number })
-  | (Scheduled & { kind: 'action'; label: string; fn: () => void });
+/**
+ * One queue entry. A single class with every field (rather than a union of object literals) so
+ * the heap compares objects of one shape: this loop runs millions of times.
+ */
+class Entry implements Scheduled {
+  seq = 0;
+  constructor(
+    public at: number,
+    readonly kind: 'packet' | 'timer' | 'action',
+    // packet
+    readonly to: number,
+    readonly from: number,
+    readonly iface: string,
+    readonly advert: Advert | undefined,
+    // timer
+    readonly router: number,
+    readonly epoch: number,
+    readonly slot: TimerSlot | undefined,
+    readonly gen: number,
+    // action
+    readonly label: string,
+    readonly fn: (() => void) | undefined,
+  ) {}
+}
 
 export interface SimCounters {
   /** Entries taken off the queue and acted on (packets delivered, timers fired, actions). */
@@ -49,6 +69,7 @@ export class Simulation implements World {
   private readonly queue = new EventQueue<Entry>();
   private readonly traceLogs: boolean;
   private readonly onStep?: (r: StepRecord) => void;
+  readonly observing: boolean;
 
   constructor(opts: SimOptions) {
     const prng = new Prng(opts.seed);
@@ -57,6 +78,7 @@ export class Simulation implements World {
     this.trace = new TraceRecorder(opts.trace ?? true, opts.routers.map((r) => r.name));
     this.traceLogs = opts.traceLogs ?? false;
     this.onStep = opts.onStep;
+    this.observing = this.trace.enabled || this.onStep !== undefined;
     this.routers = opts.routers.map((spec, i) => new SimRouter(i, spec, this));
   }
 
@@ -65,7 +87,7 @@ export class Simulation implements World {
 
   /** Run `fn` at virtual time `t` (actions at equal times run in the order they were scheduled). */
   at(t: number, label: string, fn: () => void): void {
-    this.queue.push({ at: Math.max(t, this.now), seq: 0, kind: 'action', label, fn });
+    this.queue.push(new Entry(Math.max(t, this.now), 'action', -1, -1, '', undefined, -1, 0, undefined, 0, label, fn));
   }
 
   /** Process every entry due up to and including `t`; the clock then reads `t`. */
@@ -85,22 +107,27 @@ export class Simulation implements World {
       case 'action':
         this.counters.events++;
         this.trace.record(this.now, -1, `action ${e.label}`);
-        e.fn();
+        e.fn!();
         return;
       case 'packet': {
         this.counters.events++;
         this.counters.packetsDelivered++;
-        this.routers[e.to]!.receive(e.advert, e.from, e.iface);
+        this.routers[e.to]!.receive(e.advert!, e.from, e.iface);
         return;
       }
       case 'timer': {
         const r = this.routers[e.router]!;
-        const s = e.slot;
-        if (e.epoch !== r.epoch || e.gen !== s.gen || s.deadline === null) {
+        const s = e.slot!;
+        if (e.epoch !== r.epoch || e.gen !== s.gen) {
           this.counters.staleTimers++;
           return;
         }
+        // This was the slot's queued entry: nothing is queued for it any more.
         s.queuedAt = null;
+        if (s.deadline === null) {
+          this.counters.staleTimers++;
+          return;
+        }
         // The deadline moved later since this entry was queued: queue it again (cheaper than
         // queueing on every advert a backup receives).
         if (s.deadline > e.at) {
@@ -124,12 +151,12 @@ export class Simulation implements World {
     const iface = p.interface ?? router.iface;
     for (const to of this.routers) {
       if (to === router || !to.running || !to.linkUp || !this.lan.connected(router.index, to.index)) continue;
-      const d = this.lan.delay(router.index, to.index);
-      if (d === undefined) {
+      const at = this.lan.arrival(router.index, to.index, this.now);
+      if (at === undefined) {
         this.counters.packetsLost++;
         continue;
       }
-      this.queue.push({ at: this.now + d, seq: 0, kind: 'packet', to: to.index, from: router.index, iface, advert });
+      this.queue.push(new Entry(at, 'packet', to.index, router.index, iface, advert, -1, 0, undefined, 0, '', undefined));
     }
   }
 
@@ -139,12 +166,12 @@ export class Simulation implements World {
     if (slot.queuedAt !== null && slot.queuedAt <= slot.deadline) return;
     slot.gen++;
     slot.queuedAt = slot.deadline;
-    this.queue.push({ at: slot.deadline, seq: 0, kind: 'timer', router: router.index, epoch: router.epoch, slot, gen: slot.gen });
+    this.queue.push(new Entry(slot.deadline, 'timer', -1, -1, '', undefined, router.index, router.epoch, slot, slot.gen, '', undefined));
   }
 
-  stepped(r: StepRecord): void {
+  stepped(r: StepRecord | undefined): void {
     this.counters.steps++;
-    this.onStep?.(r);
+    if (r) this.onStep?.(r);
   }
 
   effectsApplied(router: SimRouter, r: StepRecord): void {

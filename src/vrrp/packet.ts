@@ -98,7 +98,7 @@ export interface VrrpPacket {
   priority: number;
   /** The count field. */
   count: number;
-  /** v2 auth type; null for v3. */
+  /** v2 auth type; null for other versions. */
   authType: number | null;
   /** v2 over IPv4: the 8 auth data bytes (when captured); null otherwise. */
   authData: Uint8Array | null;
@@ -171,36 +171,42 @@ export function decodeIpPacket(data: Uint8Array, opts: DecodeOptions = {}): Deco
   const ip = parseIpHeader(data);
   if (!ip.ok) return { ok: false, reason: ip.reason, detail: ip.detail };
   const h = ip.header;
+  // The kernel drops these before a raw socket sees them; the VRRP fields are still read so a
+  // watcher can say what the damaged packet claimed to be.
+  let ipProblem: Rejection | undefined;
   if (!h.headerChecksumOk) {
     const want = internetChecksumWith(ip.packet, h.headerLength);
-    return { ok: false, reason: 'ip-checksum', detail: `IPv4 header checksum 0x${hex4(h.headerChecksum)}, computed 0x${hex4(want)}` };
+    ipProblem = { reason: 'ip-checksum', detail: `IPv4 header checksum 0x${hex4(h.headerChecksum)}, computed 0x${hex4(want)}` };
+  } else if (h.fragment) {
+    ipProblem = { reason: 'fragment', detail: 'IP fragment (the kernel reassembles before a raw socket sees it)' };
   }
-  if (h.fragment) return { ok: false, reason: 'fragment', detail: 'IP fragment (the kernel reassembles before a raw socket sees it)' };
+  const withIpProblem = (r: DecodeResult): DecodeResult =>
+    ipProblem ? { ok: false, ...ipProblem, ...(r.packet ? { packet: r.packet } : {}) } : r;
   let ah: AhHeader | undefined;
   let ahBytes: Uint8Array | undefined;
   let vrrp = ip.payload;
   if (h.family === 'inet' && h.protocol === IPPROTO_AH) {
-    if (vrrp.length < AH_LEN) return { ok: false, reason: 'truncated', detail: `AH header needs ${AH_LEN} bytes, have ${vrrp.length}` };
+    if (vrrp.length < AH_LEN) return withIpProblem({ ok: false, reason: 'truncated', detail: `AH header needs ${AH_LEN} bytes, have ${vrrp.length}` });
     ahBytes = vrrp.subarray(0, AH_LEN);
     ah = {
       nextHeader: vrrp[0]!,
       payloadLen: vrrp[1]!,
       spi: readU32(vrrp, 4),
       seq: readU32(vrrp, 8),
-      icv: vrrp.slice(12, 24),
+      icv: copyBytes(vrrp, 12, 24),
     };
-    if (ah.nextHeader !== IPPROTO_VRRP) return { ok: false, reason: 'not-vrrp', detail: `AH carrying protocol ${ah.nextHeader}` };
+    if (ah.nextHeader !== IPPROTO_VRRP) return withIpProblem({ ok: false, reason: 'not-vrrp', detail: `AH carrying protocol ${ah.nextHeader}` });
     if (ah.payloadLen !== AH_PAYLOAD_LEN) {
-      return { ok: false, reason: 'ah-header', detail: `AH payload length ${ah.payloadLen}, keepalived's layout has ${AH_PAYLOAD_LEN}` };
+      return withIpProblem({ ok: false, reason: 'ah-header', detail: `AH payload length ${ah.payloadLen}, keepalived's layout has ${AH_PAYLOAD_LEN}` });
     }
     vrrp = vrrp.subarray(AH_LEN);
   } else if (h.protocol !== IPPROTO_VRRP) {
-    return { ok: false, reason: 'not-vrrp', detail: `IP protocol ${h.protocol}` };
+    return withIpProblem({ ok: false, reason: 'not-vrrp', detail: `IP protocol ${h.protocol}` });
   }
-  return decodeMessage(vrrp, {
+  return withIpProblem(decodeMessage(vrrp, {
     family: h.family, src: h.src, dst: h.dst, ttl: h.ttl, ah, ahBytes,
     ipHeader: ip.packet.subarray(0, h.headerLength),
-  }, opts.expect);
+  }, ipProblem ? undefined : opts.expect));
 }
 
 /** Decode a VRRP message given without its IP header, with the facts the socket reported. */
@@ -244,11 +250,11 @@ function decodeMessage(m: Uint8Array, c: Ctx, x: ExpectedInstance | undefined): 
   const addresses: string[] = [];
   const avail = Math.min(count, Math.floor((m.length - VRRP_HEADER_LEN) / addrLen));
   for (let i = 0; i < avail; i++) addresses.push(formatAddress(c.family, m, VRRP_HEADER_LEN + i * addrLen));
-  const authData = authLen && m.length >= expectedLen ? m.slice(expectedLen - authLen, expectedLen) : null;
+  const authData = authLen && m.length >= expectedLen ? copyBytes(m, expectedLen - authLen, expectedLen) : null;
   const p: VrrpPacket = {
     family: c.family, src, dst, ttl: c.ttl, multicast: isMulticast(c.family, c.dst),
     version, type, vrid: m[1]!, priority: m[2]!, count,
-    authType: version === 3 ? null : m[4]!,
+    authType: version === 2 ? m[4]! : null,
     authData,
     intervalCs: version === 3 ? ((m[4]! << 8) | m[5]!) & 0x0fff : m[5]! * 100,
     addresses,
@@ -273,13 +279,20 @@ function decodeMessage(m: Uint8Array, c: Ctx, x: ExpectedInstance | undefined): 
   if (m.length !== expectedLen) {
     return fail('length', `VRRP message too ${m.length > expectedLen ? 'long' : 'short'}: ${m.length} bytes, expected ${expectedLen} for ${count} address${count === 1 ? '' : 'es'}`, p);
   }
-  if (!x?.unicast && c.ttl !== -1 && c.ttl !== VRRP_TTL) return fail('ttl', `${inet ? 'TTL' : 'hop limit'} ${c.ttl}, must be ${VRRP_TTL}`, p);
+  // Multicast adverts must arrive with TTL 255 (never routed); unicast ones carry unicast_ttl.
+  const unicastMode = x ? !!x.unicast : !p.multicast;
+  if (!unicastMode && c.ttl !== -1 && c.ttl !== VRRP_TTL) return fail('ttl', `${inet ? 'TTL' : 'hop limit'} ${c.ttl}, must be ${VRRP_TTL}`, p);
   if (version !== 2 && version !== 3) return fail('version', `version ${version}`, p);
   if (x && version !== x.version) return fail('version', `version ${version}, the instance uses ${x.version}`, p);
 
   if (version === 2) {
     const at = m[4]!;
     if (at !== AUTH_NONE && at !== AUTH_PASS && at !== AUTH_AH) return fail('auth-type', `invalid auth type ${at}`, p);
+    // Without an instance to compare with, the advert must at least agree with itself: an AH
+    // header exactly when the auth type says AH (no sender, keepalived included, does otherwise).
+    if (!x && inet && c.ipHeader && (at === AUTH_AH) !== !!c.ah) {
+      return fail('auth-type', c.ah ? `AH header but auth type ${authLabel(at)}` : 'auth type AH without an AH header', p);
+    }
     if (x) {
       const want = authNumber(x.authType);
       if (at !== want) return fail('auth-type', `auth type ${authLabel(at)}, the instance expects ${authLabel(want)}`, p);
@@ -548,10 +561,15 @@ function hex4(n: number): string {
 }
 
 function internetChecksumWith(packet: Uint8Array, ihl: number): number {
-  const h = packet.slice(0, ihl);
+  const h = copyBytes(packet, 0, ihl);
   h[10] = 0;
   h[11] = 0;
   return internetChecksum(h);
+}
+
+/** A copy (a Buffer's slice() would be a view into the caller's bytes). */
+function copyBytes(b: Uint8Array, start: number, end: number): Uint8Array {
+  return new Uint8Array(b.subarray(start, end));
 }
 
 function readU32(b: Uint8Array, off: number): number {

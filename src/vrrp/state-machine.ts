@@ -169,15 +169,33 @@ export function initialState(params: InstanceParams, group?: string): InstanceSt
     params, group, state: 'INIT', wantState: params.wantMaster ? 'MASTER' : 'BACKUP',
     basePriority: params.priority, effectivePriority: params.priority, trackers: {},
     numFault: 0, numInit: 0, masterAdverIntUs: params.advertIntUs, msDownTimerUs: 0, sands: null,
-    preemptTime: null, vipSet: false, notifiesSent: false, garpRefreshAt: null,
+    preemptTime: null, masterAddr: undefined, masterPriority: undefined, lastAdvertSrc: undefined,
+    vipSet: false, notifiesSent: false, garpRefreshAt: null,
     garpDelayPending: false, garpLowerPrioPending: false, delayedStartUntil: null, lastTransition: 0,
     stats: ZERO_STATS,
   };
 }
 
-/** A copy the step can change (stats copied: almost every step counts something). */
+/**
+ * A copy the step can change. Written out field by field (not a spread) so every state object
+ * has the same shape: the simulator copies millions of them.
+ */
 export function draft(s: InstanceState): InstanceState {
-  return { ...s, stats: { ...s.stats } };
+  const t = s.stats;
+  return {
+    params: s.params, group: s.group, state: s.state, wantState: s.wantState,
+    basePriority: s.basePriority, effectivePriority: s.effectivePriority, trackers: s.trackers,
+    numFault: s.numFault, numInit: s.numInit, masterAdverIntUs: s.masterAdverIntUs, msDownTimerUs: s.msDownTimerUs,
+    sands: s.sands, preemptTime: s.preemptTime, masterAddr: s.masterAddr, masterPriority: s.masterPriority,
+    lastAdvertSrc: s.lastAdvertSrc, vipSet: s.vipSet, notifiesSent: s.notifiesSent, garpRefreshAt: s.garpRefreshAt,
+    garpDelayPending: s.garpDelayPending, garpLowerPrioPending: s.garpLowerPrioPending,
+    delayedStartUntil: s.delayedStartUntil, lastTransition: s.lastTransition,
+    stats: {
+      advertRcvd: t.advertRcvd, advertSent: t.advertSent, becomeMaster: t.becomeMaster, releaseMaster: t.releaseMaster,
+      addrListErr: t.addrListErr, advertIntervalErr: t.advertIntervalErr, versionErr: t.versionErr,
+      priZeroRcvd: t.priZeroRcvd, priZeroSent: t.priZeroSent,
+    },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -219,7 +237,9 @@ export function isMainTimer(e: VrrpEvent): boolean {
 export function handleEvent(s: InstanceState, e: VrrpEvent, ctx: StepContext): void {
   if (s.state === 'STOP' || s.state === 'DELETED') return;
   switch (e.type) {
-    case 'start': startInstance(s, e.trackers ?? {}, ctx); finishStart(s, ctx); return;
+    case 'start':
+      if (startInstance(s, e.trackers ?? {}, ctx)) finishStart(s, ctx);
+      return;
     case 'advert': onAdvert(s, e.advert, ctx); return;
     case 'timer': onTimer(s, e.timer, ctx); return;
     case 'tracker': onTracker(s, e.kind, e.name, e.value, ctx); return;
@@ -457,12 +477,12 @@ export function leaveFault(s: InstanceState, ctx: StepContext): void {
 // ---------------------------------------------------------------------------------------------
 // Start-up (vrrp_complete_init, initialise_tracking_priorities, vrrp_init_state, vrrp_init_sands).
 
-/** Phase 1: tracked objects decide the priority and whether the instance starts in FAULT. */
-export function startInstance(s: InstanceState, given: TrackerValues, ctx: StepContext): void {
+/** Phase 1: tracked objects decide the priority and whether the instance starts in FAULT. False if already started. */
+export function startInstance(s: InstanceState, given: TrackerValues, ctx: StepContext): boolean {
   const p = s.params;
   if (s.state !== 'INIT') {
     log(ctx, s, `(${p.name}) already started - ignoring start`);
-    return;
+    return false;
   }
   const values: Record<string, TrackerValue> = { ...s.trackers };
   for (const t of p.trackers) {
@@ -487,6 +507,7 @@ export function startInstance(s: InstanceState, given: TrackerValues, ctx: StepC
   if (s.numFault) s.state = 'FAULT';
   setEffectivePriority(s, view.effective, ctx);
   if (p.startupDelayUs) s.delayedStartUntil = ctx.now + p.startupDelayUs;
+  return true;
 }
 
 /** Phase 2: "entering FAULT state" for instances in FAULT (or whose group is). */
@@ -543,7 +564,6 @@ export function startTimeout(s: InstanceState, ctx: StepContext): void {
 
 /** Phases 2-4 for an instance outside a group. */
 function finishStart(s: InstanceState, ctx: StepContext): void {
-  if (s.state !== 'INIT' && s.state !== 'FAULT') return;
   startFaultNotify(s, false, ctx);
   const immediate = startState(s, undefined, 0, ctx);
   initSands(s, ctx);
@@ -575,9 +595,13 @@ function checkPacket(s: InstanceState, a: Advert, checkAddr: boolean, ctx: StepC
   }
   s.stats.advertRcvd++;
   if (checkAddr) {
-    const got = a.addresses.map((x) => addressKey(x) ?? x);
+    let got: string[] | undefined;
     for (let i = 0; i < p.vipKeys.length; i++) {
-      if (got.includes(p.vipKeys[i]!)) continue;
+      const key = p.vipKeys[i]!;
+      // The same text needs no parsing (the common case); otherwise compare canonical forms.
+      if (a.addresses.includes(key)) continue;
+      got ??= a.addresses.map((x) => addressKey(x) ?? x);
+      if (got.includes(key)) continue;
       log(ctx, s, `(${p.name}) ip address associated with VRID ${p.vrid} not present in MASTER advert: ${p.garpAddresses[i]}`);
       s.stats.addrListErr++;
       if (!p.acceptAddressMismatch) return 'ko';

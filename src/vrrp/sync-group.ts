@@ -193,8 +193,3 @@ function startGroup(gs: { state: VrrpState }, members: InstanceState[], trackers
     if (immediate[i]) startTimeout(m, ctx);
   });
 }
-
-/** Members of `g` whose state differs from the group's (for status output and the simulator's checks). */
-export function outOfStep(g: GroupState): InstanceState[] {
-  return g.members.filter((m) => m.state !== g.state);
-}
