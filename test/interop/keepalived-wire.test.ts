@@ -12,12 +12,12 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { keepalivedUnavailable, netnsUnavailable, which } from '../../helpers/env.js';
-import { loadConfigText } from '../../../src/config/build.js';
-import { readCapture, ipFromFrame } from '../../../src/capture/pcap.js';
-import { decodeIpPacket, encodeAdvert } from '../../../src/vrrp/packet.js';
-import { parseIpHeader } from '../../../src/vrrp/ip.js';
-import { advertSpecFromInstance, expectedFromInstance } from '../../../src/vrrp/advert-config.js';
+import { keepalivedUnavailable, netnsUnavailable, which } from '../helpers/env.js';
+import { loadConfigText } from '../../src/config/build.js';
+import { readCapture, ipFromFrame } from '../../src/capture/pcap.js';
+import { decodeIpPacket, encodeAdvert } from '../../src/vrrp/packet.js';
+import { parseIpHeader } from '../../src/vrrp/ip.js';
+import { advertSpecFromInstance, expectedFromInstance } from '../../src/vrrp/advert-config.js';
 
 const CONF = `
 global_defs {
