@@ -90,7 +90,7 @@ function parseChunk(tokens: Token[], diags: Diagnostics): Stmt[] {
 export function parseLines(lines: readonly SourceLine[], diags: Diagnostics): Stmt[] {
   const tokens = joinOpenings(limitNesting(tokenize(lines, diags), diags));
   const out: Stmt[] = [];
-  const CHUNK = 2000;
+  const CHUNK = 8000;
   let depth = 0;
   let start = 0;
   for (let i = 0; i < tokens.length; i++) {
