@@ -22,11 +22,12 @@ const flatten = (list: Cons | null): Stmt[] => {
   return out.reverse();
 };
 
+// The statement is the token itself, completed with its block: a grammar this deterministic
+// completes each token once, and a 200,000-line config then allocates 200,000 objects fewer.
 const stmt = (line: LineToken, items?: Cons | null, close?: BraceToken): Stmt => {
-  const s: Stmt = { words: line.words, pos: line.pos, raw: line.raw };
+  const s = line as LineToken & Stmt;
   if (close) {
     s.block = flatten(items ?? null);
-    if (line.open) s.open = line.open;
     s.close = close.pos;
   }
   return s;

@@ -5,7 +5,6 @@ import { parseFlags, helpText, UsageError } from './cli.js';
 import { loadConfigFile } from '../config/build.js';
 import { exitCodeFor, formatDiagnostic, type Diagnostic } from '../config/diagnostics.js';
 import { configToJson } from '../config/json.js';
-import { runWatch } from './watch-cli.js';
 
 const DEFAULT_CONFIG = '/etc/keepalived/keepalived.conf';
 
@@ -26,7 +25,13 @@ function version(): string {
 
 export function main(argv: string[]): number {
   if (argv[0] === 'watch') {
-    void runWatch(argv.slice(1)).then((code) => { process.exitCode = code; });
+    // Loaded only when used: `keel -t` starts faster without the codec and capture modules.
+    void import('./watch-cli.js')
+      .then(({ runWatch }) => runWatch(argv.slice(1)))
+      .then((code) => { process.exitCode = code; }, (e: Error) => {
+        process.stderr.write(`keel: internal error: ${e.message}\n`);
+        process.exitCode = 70;
+      });
     return 0; // replaced by the watch's own exit code when it finishes
   }
   let parsed;
