@@ -22,7 +22,18 @@ export interface BuildContext {
   interfaceExists(name: string): boolean;
   /** Set while building, for cross-block defaults (e.g. the enclosing virtual_server). */
   scratch: Record<string, unknown>;
+  /**
+   * Statements that keepalived reads one level up, after the statement just applied: set when a
+   * stray '{' made a '}' end the block early (see walk()).
+   */
+  spill?: Item[];
 }
+
+/** A '}' that keepalived reads as closing the enclosing block (or, at the top, as a keyword). */
+interface StrayClose {
+  strayClose: Pos;
+}
+type Item = Stmt | StrayClose;
 
 export interface Keyword<T> {
   name: string;
@@ -149,7 +160,7 @@ export function applyStatement<T>(b: BlockDef<T>, s: Stmt, target: T, ctx: Build
     if (s.block) {
       // keepalived ignores the '{' and reads the block's lines at the same level.
       ctx.diags.error(`Unexpected '{' - ignoring`, s.open);
-      walk(b, s.block, target, ctx);
+      ctx.spill = s.block;
     }
     return false;
   }
@@ -179,16 +190,56 @@ export function applyStatement<T>(b: BlockDef<T>, s: Stmt, target: T, ctx: Build
     ctx.diags.error(`Unexpected '{' - ignoring`, s.open);
   }
   kw.handle(target, new Args(s, ctx.diags), ctx);
-  if (!takesBlock && s.block) walk(b, s.block, target, ctx);
+  if (!takesBlock && s.block) ctx.spill = s.block;
   return consumed;
 }
 
-/** Apply every statement of a block. */
+/**
+ * Apply every statement of a block. keepalived opens a level only for a keyword that takes a
+ * block: after any other statement the '{' is ignored, its lines are read at the current level,
+ * and its '}' ends the current block, so the rest of the current block is read one level up
+ * (and so on outwards; at the top level such a '}' is an unknown keyword).
+ */
 export function walk<T>(b: BlockDef<T>, stmts: readonly Stmt[] | undefined, target: T, ctx: BuildContext): void {
   if (!stmts) return;
-  for (let i = 0; i < stmts.length; i++) {
-    if (applyStatement(b, stmts[i]!, target, ctx, () => stmts.slice(i + 1))) break;
+  let items: readonly Item[] = stmts;
+  for (let i = 0; i < items.length; i++) {
+    const it = items[i]!;
+    if ('strayClose' in it) {
+      // Only the top level has no enclosing block for the '}' to close.
+      if (b.name !== 'root') {
+        ctx.spill = items.slice(i + 1);
+        return;
+      }
+      ctx.diags.error(`Unknown keyword '}'`, it.strayClose);
+      continue;
+    }
+    ctx.spill = undefined;
+    const rest = items;
+    const consumed = applyStatement(b, it, target, ctx, () => untilClose(rest, i + 1));
+    const spill = ctx.spill as Item[] | undefined;
+    ctx.spill = undefined;
+    if (consumed) {
+      // The statements up to the next stray '}' were read as this keyword's block, and that '}'
+      // ended it: this block goes on after it.
+      const next = items.findIndex((x, j) => j > i && 'strayClose' in x);
+      if (next < 0) break;
+      i = next;
+    } else if (spill) {
+      items = [...items.slice(0, i + 1), ...spill, { strayClose: it.close ?? it.pos }, ...items.slice(i + 1)];
+    }
   }
+}
+
+/** The statements from index `from` up to the first stray '}'. */
+function untilClose(items: readonly Item[], from: number): Stmt[] {
+  const out: Stmt[] = [];
+  for (let j = from; j < items.length; j++) {
+    const x = items[j]!;
+    if ('strayClose' in x) break;
+    out.push(x);
+  }
+  return out;
 }
 
 /** Helper for block keywords: walk the statement's own block with the child block definition. */

@@ -103,7 +103,11 @@ export function readScript(a: Args, offset = 1): ScriptSpec | undefined {
   }
   const argv = splitQuotedEscaped(command);
   if (argv.error || argv.words.length === 0) {
-    a.error(`Unable to parse script '${command}' - ignoring`);
+    // Splitting the script reports a bad quote or escape; an empty script keepalived only logs
+    // and drops (`notify_master ""` from an unset template variable passes -t). A vrrp_script
+    // left without a script is reported later.
+    if (argv.error) a.error(argv.error);
+    a.hint(`Unable to parse script '${command}' - ignoring`);
     return undefined;
   }
   const spec: ScriptSpec = { command, argv: argv.words };

@@ -63,8 +63,10 @@ export function main(argv: string[]): number {
     if (flags['config-id'] !== undefined) opts.configId = flags['config-id'];
     if (flags['all-config']) opts.includeCheck = true;
     const { config, diagnostics } = loadConfigFile(file, opts);
-    for (const d of diagnostics.list) process.stderr.write(show(d) + '\n');
-    if (flags['dump-json'] || flags['dump-conf']) process.stdout.write(configToJson(config) + '\n');
+    // Config text is read as latin1 (byte for byte, as keepalived reads it); writing it back as
+    // latin1 gives the operator their own bytes, UTF-8 included.
+    for (const d of diagnostics.list) process.stderr.write(Buffer.from(show(d) + '\n', 'latin1'));
+    if (flags['dump-json'] || flags['dump-conf']) process.stdout.write(Buffer.from(configToJson(config) + '\n', 'latin1'));
     return exitCodeFor(diagnostics.list);
   }
   process.stderr.write('keel: running the daemon is not available in this version; use -t to check a configuration\n');

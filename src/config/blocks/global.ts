@@ -321,7 +321,9 @@ function readDb(file: string): string[][] {
 function getent(db: string, name: string): string[] | undefined {
   if (!name || name.startsWith('-')) return undefined;
   const r = spawnSync('getent', [db, name], { encoding: 'utf8', timeout: 2000 });
-  return r.status === 0 && r.stdout ? r.stdout.trim().split('\n')[0]!.split(':') : undefined;
+  const f = r.status === 0 && r.stdout ? r.stdout.trim().split('\n')[0]!.split(':') : undefined;
+  // getent also looks a number up as an id; keepalived's getpwnam()/getgrnam() match names only.
+  return f && f[0] === name ? f : undefined;
 }
 
 export function lookupUser(name: string): { uid: number; gid: number } | undefined {

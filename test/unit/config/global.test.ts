@@ -258,6 +258,9 @@ const BAD: [string, string][] = [
   ['script_user', 'No script username specified'],
   ['script_user nosuchuser-keel', 'Error setting global script uid/gid'],
   ['script_user root nosuchgroup-keel', 'Error setting global script uid/gid'],
+  // A uid or gid is not a name: keepalived looks names up only (getent would take 0 as root).
+  ['script_user 0', 'Error setting global script uid/gid'],
+  ['script_user root 0', 'Error setting global script uid/gid'],
   ['notify_fifo', 'No notify_fifo name specified'],
   ['vrrp_notify_fifo /a\nvrrp_notify_fifo /b', 'vrrp_notify_fifo already specified - ignoring /b'],
   ['lvs_notify_fifo_script', 'No lvs_notify_fifo_script specified'],

@@ -6,6 +6,7 @@ import { Diagnostics, type Diagnostic } from '../../../src/config/diagnostics.js
 import { parseText } from '../../../src/config/parse.js';
 import { tokenize } from '../../../src/config/lexer.js';
 import type { Stmt } from '../../../src/config/tree.js';
+import { loadConfigText } from '../../../src/config/build.js';
 
 interface Parsed {
   tree: Stmt[];
@@ -144,5 +145,52 @@ describe('brace errors', () => {
     assert.deepEqual(toks.map((t) => (t.type === 'line' ? t.words.map((w) => w.text).join(' ') : t.value)), ['a', '{', 'b', '}', 'c']);
     assert.deepEqual(toks.map((t) => t.pos.col), [1, 3, 5, 7, 9]);
     assert.equal(d.list.length, 0);
+  });
+});
+
+describe("a '{' after a keyword that takes no block (as keepalived 2.2.7 -t)", () => {
+  const IFS = ['eth0', 'eth1', 'eth2', 'eth3', 'lo'];
+  const build = (text: string) => loadConfigText(text, { interfaceExists: (n) => IFS.includes(n), configId: 'test' });
+  const problems = (text: string): string[] => build(text).diagnostics.list
+    .filter((d) => d.severity === 'error' || d.severity === 'warning')
+    .map((d) => `${d.pos?.line}: ${d.message.replace(/ - did you mean.*| here \(in .*/, '')}`);
+
+  test("a misspelt block keyword: its '}' ends the vrrp_instance, the rest is read at the top", () => {
+    const text = 'vrrp_instance VI_1 {\n  state MASTER\n  interface eth0\n  virtual_router_id 5\n  priority 100\n' +
+      '  virtual_ipaddres {\n    10.1.1.1\n  }\n  advert_int 1\n}\n';
+    assert.deepEqual(problems(text), [
+      "6: Unknown keyword 'virtual_ipaddres'", "6: Unexpected '{' - ignoring", "7: Unknown keyword '10.1.1.1'",
+      "9: Unknown keyword 'advert_int'", "10: Unknown keyword '}'", '1: (VI_1) No VIP specified; at least one is sensible',
+    ]);
+  });
+
+  test("'${NAME}' left by a template: the '}' after it closes the instance, so its VIPs are lost", () => {
+    const text = 'vrrp_instance VI_1 {\n  state MASTER\n  interface eth0\n  virtual_router_id 5\n  priority ${PRIO}\n' +
+      '  virtual_ipaddress {\n    10.1.1.1\n  }\n}\n';
+    const r = build(text);
+    assert.deepEqual(r.config.vrrp_instances[0]!.virtual_ipaddress, []);
+    assert.deepEqual(problems(text).filter((m) => /Unknown|Unexpected|No VIP/.test(m)), [
+      "5: Unexpected '{' - ignoring", "5: Unknown keyword 'PRIO'", "6: Unknown keyword 'virtual_ipaddress'",
+      "6: Unexpected '{' - ignoring", "7: Unknown keyword '10.1.1.1'", "8: Unknown keyword '}'", "9: Unknown keyword '}'",
+      '1: (VI_1) No VIP specified; at least one is sensible',
+    ]);
+  });
+
+  test("a block keyword without '{' inside a stray block takes the stray block's '}'", () => {
+    const text = 'vrrp_instance VI_1 {\n  state MASTER\n  interface eth0\n  virtual_router_id 5\n  priority 100\n' +
+      '  foo {\n    authentication\n    auth_type PASS\n  }\n  virtual_ipaddress {\n    10.1.1.1\n  }\n}\n';
+    const r = build(text);
+    assert.deepEqual(problems(text).filter((m) => /Unknown|Unexpected|No VIP/.test(m)), [
+      "6: Unknown keyword 'foo'", "6: Unexpected '{' - ignoring",
+    ]);
+    assert.equal(r.config.vrrp_instances[0]!.virtual_ipaddress.length, 1);
+  });
+
+  test("a whole instance on one line closes early at the first value block's '}'", () => {
+    const text = 'vrrp_instance VI_1 { state MASTER interface eth0 virtual_router_id 51 priority 100 virtual_ipaddress { 10.1.1.1 } track_script { chk } }\n';
+    assert.deepEqual(problems(text).filter((m) => /Unknown|Unexpected/.test(m)), [
+      "1: Unexpected '{' - ignoring", "1: Unknown keyword '10.1.1.1'", "1: Unknown keyword 'track_script'",
+      "1: Unexpected '{' - ignoring", "1: Unknown keyword 'chk'", "1: Unknown keyword '}'", "1: Unknown keyword '}'",
+    ]);
   });
 });

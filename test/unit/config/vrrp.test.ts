@@ -672,6 +672,16 @@ describe('vrrp_instance: notify scripts and deprecated keywords', () => {
     has(load(SECURE + inst('notify_master')), 'error', "Configuration line starting 'notify_master' is missing a parameter");
   });
 
+  test('an empty notify script (an unset template variable) is dropped without failing -t', () => {
+    const r = load(SECURE + inst('notify_master ""\nnotify_backup "/bin/true backup"'));
+    clean(r);
+    has(r, 'hint', "Unable to parse script '' - ignoring");
+    assert.equal(vi(r).notify_master, undefined);
+    assert.deepEqual(vi(r).notify_backup?.argv, ['/bin/true', 'backup']);
+    // A quote left open inside the script is keepalived's config error.
+    has(load(SECURE + inst('notify_master "/bin/true \\"abc"')), 'error', `String '/bin/true "abc': missing terminating "`);
+  });
+
   test('scripts without enable_script_security are a security violation', () => {
     has(load(inst('notify_master /bin/true')), 'security', 'SECURITY VIOLATION - scripts are being executed but script_security not enabled.');
     // A script that does not exist is not run, so it is no violation.
