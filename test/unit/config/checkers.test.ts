@@ -5,9 +5,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { loadConfigText, type LoadResult } from '../../../src/config/build.js';
-import { exitCodeFor, type Severity } from '../../../src/config/diagnostics.js';
+import { exitCodeFor } from '../../../src/config/diagnostics.js';
 import type { Checker, DnsChecker, FileChecker, HttpChecker, MiscChecker, SmtpChecker, UdpChecker } from '../../../src/config/blocks/checkers.js';
 import { hexString, ntop6, parseSockAddr, pton4, pton6 } from '../../../src/config/blocks/checkers.js';
+import { expectClean, expectDiag, failing } from '../../helpers/config.js';
 
 const IFS = ['eth0', 'eth1', 'eth2', 'eth3', 'lo'];
 const load = (text: string): LoadResult => loadConfigText(text, { interfaceExists: (n) => IFS.includes(n), configId: 'test' });
@@ -25,19 +26,6 @@ function conf(kind: string, body: string, rsBody = '', vsBody = '', rsHead = '10
   return prefix + lines.join('\n') + '\n';
 }
 
-function failing(r: LoadResult): string[] {
-  return r.diagnostics.list.filter((d) => d.severity === 'error' || d.severity === 'warning' || d.severity === 'security')
-    .map((d) => `${d.pos?.line}: ${d.severity}: ${d.message}`);
-}
-
-function expectDiag(r: LoadResult, severity: Severity, text: string, line?: number): void {
-  const found = r.diagnostics.list.some((d) => d.severity === severity && d.message.includes(text) && (line === undefined || d.pos?.line === line));
-  assert.ok(found, `expected ${severity} containing "${text}"${line ? ` on line ${line}` : ''}; got:\n${r.diagnostics.list.map((d) => `${d.pos?.line}: ${d.severity}: ${d.message}`).join('\n')}`);
-}
-
-function expectClean(r: LoadResult): void {
-  assert.deepEqual(failing(r), []);
-}
 
 /** The checkers of the only real server. */
 function checkers(r: LoadResult): Checker[] {

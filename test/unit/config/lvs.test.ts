@@ -5,10 +5,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildConfig, loadConfigText, emptyConfig, type LoadResult } from '../../../src/config/build.js';
 import { Args } from '../../../src/config/args.js';
-import { Diagnostics, exitCodeFor, type Severity } from '../../../src/config/diagnostics.js';
+import { Diagnostics, exitCodeFor } from '../../../src/config/diagnostics.js';
 import { parseText } from '../../../src/config/parse.js';
 import type { BuildContext } from '../../../src/config/schema.js';
 import { parseVirtualServerHeader, readVirtualServerGroup, type VirtualServer } from '../../../src/config/blocks/lvs.js';
+import { expectClean, expectDiag, failing } from '../../helpers/config.js';
 
 const IFS = ['eth0', 'eth1', 'eth2', 'eth3', 'lo'];
 const load = (text: string): LoadResult => loadConfigText(text, { interfaceExists: (n) => IFS.includes(n), configId: 'test' });
@@ -27,19 +28,6 @@ function rsb(head = '10.0.1.1 80', body = ''): string {
   return [`real_server ${head} {`, ...(body ? body.split('\n').map((l) => ` ${l}`) : []), '}'].join('\n');
 }
 
-function failing(r: LoadResult): string[] {
-  return r.diagnostics.list.filter((d) => d.severity === 'error' || d.severity === 'warning' || d.severity === 'security')
-    .map((d) => `${d.pos?.line}: ${d.severity}: ${d.message}`);
-}
-
-function expectDiag(r: LoadResult, severity: Severity, text: string, line?: number): void {
-  const found = r.diagnostics.list.some((d) => d.severity === severity && d.message.includes(text) && (line === undefined || d.pos?.line === line));
-  assert.ok(found, `expected ${severity} containing "${text}"${line ? ` on line ${line}` : ''}; got:\n${r.diagnostics.list.map((d) => `${d.pos?.line}: ${d.severity}: ${d.message}`).join('\n')}`);
-}
-
-function expectClean(r: LoadResult): void {
-  assert.deepEqual(failing(r), []);
-}
 
 const only = (r: LoadResult): VirtualServer => {
   assert.equal(r.config.virtual_servers.length, 1, failing(r).join('\n'));
