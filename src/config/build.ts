@@ -50,8 +50,10 @@ export function sysInterfaceExists(name: string): boolean {
   return existsSync(`/sys/class/net/${name}`);
 }
 
+// The keyword table is fixed: index its blocks (for "it belongs in ...") once per process.
+registerBlocks(allBlockDefs() as BlockDef<unknown>[]);
+
 export function buildConfig(tree: readonly Stmt[], diags: Diagnostics, opts: BuildOptions = {}): Config {
-  registerBlocks(allBlockDefs() as BlockDef<unknown>[]);
   const config = emptyConfig();
   const ctx: BuildContext = {
     diags,
@@ -68,20 +70,7 @@ export function buildConfig(tree: readonly Stmt[], diags: Diagnostics, opts: Bui
   validateTrackers(config, ctx);
   validateVrrp(config, ctx);
   validateLvs(config, ctx);
-  locateSummaries(diags);
   return config;
-}
-
-/**
- * keepalived prints a few summaries without a line ("Non-existent interface specified in
- * configuration"); keel points them at the first line that caused them.
- */
-function locateSummaries(diags: Diagnostics): void {
-  const firstMissingIf = (diags.list.find((d) => d.pos && /doesn't exist|unknown interface|requires either an interface/i.test(d.message))
-    ?? diags.list.find((d) => d.pos && d.fatal))?.pos;
-  for (const d of diags.list) {
-    if (!d.pos && d.message === 'Non-existent interface specified in configuration' && firstMissingIf) d.pos = firstMissingIf;
-  }
 }
 
 export function loadConfigFile(file: string, opts: BuildOptions = {}): LoadResult {

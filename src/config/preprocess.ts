@@ -16,6 +16,7 @@ import { dirname, resolve, isAbsolute } from 'node:path';
 import { hostname } from 'node:os';
 import { minimatch } from 'minimatch';
 import { seededRandom } from '../util/random.js';
+import { strtol, strtoul } from './cnum.js';
 import { Diagnostics, type Pos } from './diagnostics.js';
 
 export interface SourceLine {
@@ -241,52 +242,10 @@ export function braceSplit(buf: string): { head: string; residue: string; residu
 // ---------------------------------------------------------------------------------------------
 // Numbers the way C reads them.
 
-/** strtol(s + i, &end, 0): C's base-0 parse (0x hex, 0 octal); no digits gives 0 with end = i. */
-function strtol(s: string, i: number): { value: number; end: number } {
-  let p = i;
-  while (p < s.length && isSpaceCode(s.charCodeAt(p))) p++;
-  let neg = false;
-  if (s[p] === '+' || s[p] === '-') {
-    neg = s[p] === '-';
-    p++;
-  }
-  let base = 10;
-  if (s[p] === '0') {
-    if ((s[p + 1] === 'x' || s[p + 1] === 'X') && /[0-9a-fA-F]/.test(s[p + 2] ?? '')) {
-      base = 16;
-      p += 2;
-    } else base = 8;
-  }
-  const start = p;
-  let v = 0;
-  for (; p < s.length; p++) {
-    const d = parseInt(s[p]!, 16);
-    if (Number.isNaN(d) || d >= base) break;
-    v = v * base + d;
-  }
-  if (p === start) return { value: 0, end: i };
-  const LONG_MAX = 9223372036854775807;
-  if (v > LONG_MAX) v = LONG_MAX;
-  return { value: neg ? -v : v, end: p };
-}
-
-/** strtoul(s + i, &end, 10) with ULONG_MAX saturation, as a BigInt. */
+/** strtoul(s + i, &end, 10) as a BigInt, saturating at ULONG_MAX. */
 function strtoul10(s: string, i: number): { value: bigint; end: number } {
-  let p = i;
-  while (p < s.length && isSpaceCode(s.charCodeAt(p))) p++;
-  let neg = false;
-  if (s[p] === '+' || s[p] === '-') {
-    neg = s[p] === '-';
-    p++;
-  }
-  const start = p;
-  while (p < s.length && isDigitCode(s.charCodeAt(p))) p++;
-  if (p === start) return { value: 0n, end: i };
-  const ULONG = (1n << 64n) - 1n;
-  let v = BigInt(s.slice(start, p));
-  if (v > ULONG) v = ULONG;
-  if (neg) v = (-v) & ULONG;
-  return { value: v, end: p };
+  const r = strtoul(s.slice(i), 10);
+  return r.end === 0 ? { value: 0n, end: i } : { value: r.value, end: i + r.end };
 }
 
 /** A deterministic stand-in for random(): 31-bit values from a seeded PRNG. */

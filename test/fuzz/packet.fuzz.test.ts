@@ -14,21 +14,13 @@ import {
 } from '../../src/vrrp/packet.js';
 import { LINKTYPE_ETHERNET, ipFromFrame, readCapture, writePcap, writePcapng } from '../../src/capture/pcap.js';
 import { newWatch, observe, recordFromFrame, summarize } from '../../src/vrrp/watch.js';
+import { seededRandom } from '../../src/util/random.js';
 
 const SEED = 0x76727270; // "vrrp"
 const PACKETS = 1_050_000;
 const CAPTURES = 15_000;
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 function seeds(): Uint8Array[] {
   const base: AdvertSpec = { version: 2, vrid: 51, priority: 100, intervalCs: 100, addresses: ['10.0.0.100', '10.0.0.101'], src: '10.0.0.1' };

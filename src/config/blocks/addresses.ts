@@ -9,6 +9,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 import type { Args } from '../args.js';
 import type { Pos } from '../diagnostics.js';
 import type { BuildContext } from '../schema.js';
+import { strtoul } from '../cnum.js';
 
 export type Family = 'inet' | 'inet6';
 
@@ -155,55 +156,11 @@ export interface RuleEntry {
 // Exported for trackers.ts; these belong in args.ts eventually.
 
 const WS = ' \t\n\v\f\r';
-const U64_MAX = (1n << 64n) - 1n;
 const U32_MAX = 0xffffffff;
 const INT_MAX = 0x7fffffff;
 const INT_MIN = -0x80000000;
 
-interface Strto {
-  /** Magnitude, already negated modulo 2^64 when the word had '-'. */
-  value: bigint;
-  /** Index of the first character not used. 0 when no digits were found. */
-  end: number;
-  overflow: boolean;
-  negative: boolean;
-}
-
-function digitValue(c: string): number {
-  const x = c.charCodeAt(0);
-  if (x >= 48 && x <= 57) return x - 48;
-  if (x >= 97 && x <= 122) return x - 87;
-  if (x >= 65 && x <= 90) return x - 55;
-  return 99;
-}
-
-/** C's strtoul/strtoull (unsigned long is 64 bits here). */
-export function strtoul(s: string, base: number): Strto {
-  let i = 0;
-  while (i < s.length && WS.includes(s[i]!)) i++;
-  let negative = false;
-  if (s[i] === '+' || s[i] === '-') {
-    negative = s[i] === '-';
-    i++;
-  }
-  if ((base === 0 || base === 16) && s[i] === '0' && (s[i + 1] === 'x' || s[i + 1] === 'X') && digitValue(s[i + 2] ?? '') < 16) {
-    base = 16;
-    i += 2;
-  } else if (base === 0) base = s[i] === '0' ? 8 : 10;
-  const start = i;
-  let v = 0n;
-  let overflow = false;
-  const b = BigInt(base);
-  while (i < s.length && digitValue(s[i]!) < base) {
-    v = v * b + BigInt(digitValue(s[i]!));
-    if (v > U64_MAX) overflow = true;
-    i++;
-  }
-  if (i === start) return { value: 0n, end: 0, overflow: false, negative: false };
-  if (overflow) v = U64_MAX;
-  else if (negative && v !== 0n) v = (1n << 64n) - v;
-  return { value: v, end: i, overflow, negative };
-}
+export { strtoul };
 
 export type Report = (msg: string) => void;
 
@@ -448,12 +405,19 @@ export function interfaceKnown(name: string, ctx: BuildContext, pos?: Pos): bool
     }
     return true;
   }
-  markNonExistentInterface(ctx);
+  markNonExistentInterface(ctx, pos);
   return false;
 }
 
-export function markNonExistentInterface(ctx: BuildContext): void {
+/** Record a missing interface; the first one's position is where keepalived's summary points. */
+export function markNonExistentInterface(ctx: BuildContext, pos?: Pos): void {
   ctx.scratch.nonExistentInterface = true;
+  if (pos && !ctx.scratch.nonExistentInterfacePos) ctx.scratch.nonExistentInterfacePos = pos;
+}
+
+/** Where the first missing interface was named (keepalived's summary line has none). */
+export function nonExistentInterfacePos(ctx: BuildContext): Pos | undefined {
+  return ctx.scratch.nonExistentInterfacePos as Pos | undefined;
 }
 
 /** True when keepalived would stop after parsing because an interface does not exist. */
@@ -968,6 +932,15 @@ function readRoute(a: Args, allowTrackGroup: boolean, ctx: BuildContext): RouteE
     if (v === undefined) throw new Drop();
     (r as unknown as Record<string, number>)[name] = v;
   };
+  /** The next word as a name from an iproute2 table (or a number); `%s` in msg is the word. */
+  const named = (table: Parameters<typeof rtLookup>[0], msg: string): number => {
+    const v = rtLookup(table, ws.at(++i));
+    if (v === undefined) {
+      a.error(msg.replace('%s', ws.at(i)), i);
+      throw new Drop();
+    }
+    return v;
+  };
   const rtt = (name: 'rtt' | 'rttvar' | 'rto_min', unit: number, msg: string): void => {
     lockable(name);
     const w = ws.at(i);
@@ -1043,42 +1016,18 @@ function readRoute(a: Args, allowTrackGroup: boolean, ctx: BuildContext): RouteE
         break;
       }
       case 'tos':
-      case 'dsfield': {
-        const v = rtLookup(rtTables.dsfield, ws.at(++i));
-        if (v === undefined) {
-          a.error(`TOS value ${ws.at(i)} is invalid`, i);
-          throw new Drop();
-        }
-        r.tos = v;
+      case 'dsfield':
+        r.tos = named(rtTables.dsfield, 'TOS value %s is invalid');
         break;
-      }
-      case 'table': {
-        const v = rtLookup(rtTables.table, ws.at(++i));
-        if (v === undefined) {
-          a.error(`Routing table ${ws.at(i)} not found for route`, i);
-          throw new Drop();
-        }
-        r.table = v;
+      case 'table':
+        r.table = named(rtTables.table, 'Routing table %s not found for route');
         break;
-      }
-      case 'protocol': {
-        const v = rtLookup(rtTables.protos, ws.at(++i));
-        if (v === undefined) {
-          a.error(`Protocol ${ws.at(i)} not found or invalid for route`, i);
-          throw new Drop();
-        }
-        r.protocol = v;
+      case 'protocol':
+        r.protocol = named(rtTables.protos, 'Protocol %s not found or invalid for route');
         break;
-      }
-      case 'scope': {
-        const v = rtLookup(rtTables.scopes, ws.at(++i));
-        if (v === undefined) {
-          a.error(`Scope ${ws.at(i)} not found or invalid for route`, i);
-          throw new Drop();
-        }
-        r.scope = v;
+      case 'scope':
+        r.scope = named(rtTables.scopes, 'Scope %s not found or invalid for route');
         break;
-      }
       case 'metric':
       case 'priority':
       case 'preference':

@@ -8,7 +8,7 @@ import { defineBlock, type BlockDef, type BuildContext, type Keyword } from '../
 import type { Config } from '../types.js';
 import type { ScriptSpec } from '../words.js';
 import { readScript } from '../words.js';
-import { intAsStored, nonExistentInterfaceSeen, readDecimalC, readIntC, readUnsigned } from './addresses.js';
+import { intAsStored, nonExistentInterfacePos, nonExistentInterfaceSeen, readDecimalC, readIntC, readUnsigned } from './addresses.js';
 import { defaultScriptUser as globalDefaultScriptUser, lookupGroup, lookupUser, SECURITY_REPORTED } from './global.js';
 
 export interface VrrpScript {
@@ -729,7 +729,7 @@ export function trackScriptStatus(config: Config, ctx: BuildContext, name: strin
 function reportNonExistentInterface(ctx: BuildContext): void {
   if (!nonExistentInterfaceSeen(ctx) || ctx.scratch.nonExistentInterfaceReported) return;
   ctx.scratch.nonExistentInterfaceReported = true;
-  ctx.diags.fatal('Non-existent interface specified in configuration');
+  ctx.diags.fatal('Non-existent interface specified in configuration', nonExistentInterfacePos(ctx));
 }
 
 /** The checks keepalived makes on vrrp_script / vrrp_track_process / track_file after reading the file. */

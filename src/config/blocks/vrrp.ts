@@ -11,7 +11,7 @@ import { blockLines, defineBlock, walkChild, type BlockDef, type BuildContext, t
 import type { Config } from '../types.js';
 import { readScript, type ScriptSpec } from '../words.js';
 import {
-  checkInstanceAddresses, interfaceKnown, nonExistentInterfaceSeen, parseAddressLine, parseRouteLine,
+  checkInstanceAddresses, interfaceKnown, nonExistentInterfacePos, nonExistentInterfaceSeen, parseAddressLine, parseRouteLine,
   parseRuleLine, type AddressEntry, type Family, type RouteEntry, type RuleEntry,
 } from './addresses.js';
 import { checkScriptSecurity, reportScriptSecurity, scriptRuns, trackScriptStatus } from './trackers.js';
@@ -2119,6 +2119,11 @@ function mixedVersionHints(config: Config, ctx: BuildContext, byName: Map<string
 const MISSING_IF_MSG = 'Non-existent interface specified in configuration';
 const MISSING_IF_RE = /(?:^WARNING - interface \S+ for .* doesn't exist$)|(?:tracked interface \S+ doesn't exist$)|(?:WARNING - VRF interface \S+ doesn't exist$)/;
 
+/** The first "interface ... doesn't exist" report, for the summary line's position. */
+function firstMissingIfPos(ctx: BuildContext): Pos | undefined {
+  return ctx.diags.list.find((d) => d.pos && MISSING_IF_RE.test(d.message))?.pos;
+}
+
 /** Did anything (here or in other blocks: VIP dev, routes) name an interface that is not there? */
 function nonExistentInterface(ctx: BuildContext): { missing: boolean; reported: boolean } {
   let missing = nonExistentInterfaceSeen(ctx);
@@ -2143,7 +2148,7 @@ export function validateVrrp(config: Config, ctx: BuildContext): void {
   const nx = nonExistentInterface(ctx);
   if (nx.missing) {
     // keepalived stops before vrrp_complete_init.
-    if (!nx.reported) ctx.diags.fatal(MISSING_IF_MSG);
+    if (!nx.reported) ctx.diags.fatal(MISSING_IF_MSG, nonExistentInterfacePos(ctx) ?? firstMissingIfPos(ctx));
     groupDefaults(config, ctx);
     quietComplete(config, ctx);
     hints(config, ctx);
