@@ -1,0 +1,582 @@
+// The VRRP engine: the imperative shell around the pure state machine for one router. It reads
+// the configured instances, resolves their interfaces through the AddressManager, opens one raw
+// socket per interface/family/protocol, turns received packets into `advert` events, arms the
+// machine's timers on a Clock, and applies its effects: adverts on the wire, VIPs / routes /
+// rules through rtnetlink, gratuitous ARPs / unsolicited NAs, log lines in keepalived's wording,
+// notifications handed to whoever listens. Every kernel operation goes through a port
+// (src/net/ports.ts), so tests can wire in-memory ones.
+import type { AddressEntry } from '../config/blocks/addresses.js';
+import type { VrrpInstance } from '../config/blocks/vrrp.js';
+import type { Config } from '../config/types.js';
+import type { Logger } from '../daemon/log.js';
+import type { AddressManager, GarpSender, LinkEvent, LinkInfo, ReceivedPacket, VrrpSocket, VrrpTransport } from '../net/ports.js';
+import type { Clock, TimerHandle } from '../util/clock.js';
+import { advertSpecFromInstance, expectedFromInstance } from './advert-config.js';
+import { paramsFromConfig, stripPrefix, type InstanceParams } from './instance-params.js';
+import { VRRP_GROUP4, VRRP_GROUP6, type Family } from './ip.js';
+import { decodeIpPacket, decodeVrrp, encodeAdvert, encodeVrrp, type DecodeResult, type ExpectedInstance, type RejectReason } from './packet.js';
+import { trackerKey, type TrackerValue } from './priority.js';
+import {
+  initialState, step, type Advert, type Effect, type InstanceState, type TimerName, type VrrpEvent, type VrrpState,
+} from './state-machine.js';
+import { initialGroupState, stepGroup, type GroupState } from './sync-group.js';
+import { vmacMac, vmacNames } from './vmac-names.js';
+
+const IPPROTO_AH = 51;
+const IPPROTO_VRRP = 112;
+
+export type NotifyEffect = Extract<Effect, { type: 'notify' | 'notify-group' | 'notify-priority' | 'notify-event' }>;
+
+export interface EngineDeps {
+  transport: VrrpTransport;
+  addresses: AddressManager;
+  garp: GarpSender;
+  clock: Clock;
+  log: Logger;
+  /** Notifications (scripts, FIFOs) in the order the machine emitted them. */
+  onNotify?: (e: NotifyEffect) => void;
+  /** Every state change, for status and tests. */
+  onTransition?: (t: TransitionRecord) => void;
+}
+
+export interface TransitionRecord {
+  instance: string;
+  from: VrrpState;
+  to: VrrpState;
+  priority: number;
+  /** Wall-clock milliseconds. */
+  at: number;
+  cause: string;
+}
+
+/** Per-reason counts of packets dropped, plus the totals keepalived's stats dump shows. */
+export interface EngineCounters {
+  received: number;
+  dropped: Partial<Record<RejectReason | 'unknown-vrid', number>>;
+  sent: number;
+  sendErrors: number;
+}
+
+type Unit = { kind: 'instance'; state: InstanceState } | { kind: 'group'; state: GroupState };
+
+interface Runtime {
+  readonly v: VrrpInstance;
+  params: InstanceParams;
+  /** Where adverts are sent and received (the VMAC unless vmac_xmit_base). */
+  readonly xmitIf: string;
+  /** Where VIPs without `dev` go (the VMAC when use_vmac). */
+  readonly vipIf: string;
+  readonly vmac?: { name: string; mac: string; parent: string };
+  readonly socketKey: string;
+  readonly expected: ExpectedInstance;
+  ipId: number;
+  ahSeq: number;
+  /** Each VIP/eVIP address (no prefix) -> the interface it lives on. */
+  readonly addrIf: Map<string, string>;
+  readonly mtu: number;
+}
+
+interface SocketSlot {
+  socket: VrrpSocket;
+  family: Family;
+  ifname: string;
+}
+
+const isNotify = (e: Effect): e is NotifyEffect =>
+  e.type === 'notify' || e.type === 'notify-group' || e.type === 'notify-priority' || e.type === 'notify-event';
+
+function unitMembers(u: Unit): readonly InstanceState[] {
+  return u.kind === 'instance' ? [u.state] : u.state.members;
+}
+
+/** keepalived's complaint for a dropped advert, where operators know its wording. */
+function rejectMessage(name: string, r: Extract<DecodeResult, { ok: false }>, x: ExpectedInstance): string {
+  const p = r.packet;
+  switch (r.reason) {
+    case 'auth-data': return `(${name}) received an invalid passwd!`;
+    case 'ttl': return p && !x.unicast ? `(${name}) invalid TTL/HL. Received ${p.ttl} and expect 255` : `(${name}) ${r.detail}`;
+    case 'version': return p ? `(${name}) wrong version. Received ${p.version} and expect ${x.version}` : `(${name}) ${r.detail}`;
+    case 'interval':
+      return p ? `(${name}) advertisement interval mismatch mine=${Math.trunc(x.intervalCs / 100)} sec rcv'd=${Math.trunc(p.intervalCs / 100)} sec` : `(${name}) ${r.detail}`;
+    case 'address-count':
+      return p ? `(${name}) received an unexpected ip number count ${p.count}, expected ${x.addresses?.length ?? 0}!` : `(${name}) ${r.detail}`;
+    case 'address-list': {
+      const missing = (x.addresses ?? []).find((a) => !p?.addresses.includes(a));
+      return `(${name}) ip address associated with VRID ${p?.vrid ?? '?'} not present in MASTER advert : ${missing ?? '?'}`;
+    }
+    case 'unicast-source': return `(${name}) unicast source address ${p?.src ?? '?'} not a unicast peer`;
+    default: return `(${name}) ${r.detail}`;
+  }
+}
+
+export class VrrpEngine {
+  private config!: Config;
+  private units: Unit[] = [];
+  private readonly unitOf = new Map<string, number>();
+  private readonly rt = new Map<string, Runtime>();
+  private readonly sockets = new Map<string, SocketSlot>();
+  /** `${socketKey}|${vrid}` -> instance name. */
+  private readonly channels = new Map<string, string>();
+  private readonly timers = new Map<string, TimerHandle>();
+  private readonly linkState = new Map<string, LinkInfo>();
+  private running = false;
+  /** Effects are applied in order; kernel work is chained so a removal never overtakes an add. */
+  private kernelQueue: Promise<unknown> = Promise.resolve();
+  readonly counters: EngineCounters = { received: 0, dropped: {}, sent: 0, sendErrors: 0 };
+  readonly lastTransition = new Map<string, TransitionRecord>();
+
+  constructor(private readonly deps: EngineDeps) {}
+
+  get instances(): readonly InstanceState[] {
+    return this.units.flatMap((u) => [...unitMembers(u)]);
+  }
+
+  instance(name: string): InstanceState | undefined {
+    return this.instances.find((s) => s.params.name === name);
+  }
+
+  /** Resolve interfaces, open sockets, clean up leftovers, and start every instance. */
+  async start(config: Config): Promise<void> {
+    this.config = config;
+    const { addresses, log } = this.deps;
+    for (const l of await addresses.links()) this.linkState.set(l.name, l);
+    addresses.onLink((e) => this.onLink(e));
+
+    // Interfaces first: VMACs are created before anything is bound to them.
+    const primary = new Map<string, string | undefined>();
+    const runtimes: { v: VrrpInstance; xmitIf: string; vipIf: string; vmac?: Runtime['vmac'] }[] = [];
+    const vmacs = vmacNames(config);
+    for (const v of config.vrrp_instances) {
+      if (!v.interface || v.virtual_router_id === undefined) continue;
+      let xmitIf = v.interface;
+      let vipIf = v.interface;
+      let vmac: Runtime['vmac'];
+      if (v.use_vmac) {
+        const name = vmacs.get(v.name)!;
+        const mac = vmacMac(v);
+        try {
+          const link = await addresses.createMacvlan(name, v.interface, mac);
+          this.linkState.set(link.name, link);
+          await addresses.setLinkUp(name, true);
+          vmac = { name, mac, parent: v.interface };
+          vipIf = name;
+          if (!v.vmac_xmit_base) xmitIf = name;
+        } catch (e) {
+          log.error(`(${v.name}) cannot create VMAC ${name} on ${v.interface}: ${(e as Error).message}`);
+        }
+      }
+      runtimes.push({ v, xmitIf, vipIf, vmac });
+    }
+    // A VMAC has no address of its own: IPv4 adverts carry the base interface's (as keepalived).
+    const srcIf = (v: VrrpInstance, xmitIf: string): string => (v.family === 'inet' ? v.interface! : xmitIf);
+    for (const { v, xmitIf } of runtimes) {
+      const key = `${srcIf(v, xmitIf)}|${v.family}`;
+      if (!primary.has(key)) primary.set(key, await this.primaryAddress(srcIf(v, xmitIf), v.family));
+    }
+
+    for (const { v, xmitIf, vipIf, vmac } of runtimes) {
+      const sync = config.vrrp_sync_groups.find((g) => g.group.includes(v.name));
+      const { params, problems } = paramsFromConfig(v, config.global_defs, {
+        sync,
+        primaryAddress: (_ifname, family) => primary.get(`${srcIf(v, xmitIf)}|${family}`),
+      });
+      for (const p of problems) log.error(p);
+      if (!params) continue;
+      const proto = v.version === 2 && v.family === 'inet' && v.authentication?.auth_type === 'AH' ? IPPROTO_AH : IPPROTO_VRRP;
+      const socketKey = `${xmitIf}|${v.family}|${proto}`;
+      const addrIf = new Map<string, string>();
+      const entries: AddressEntry[] = [...v.virtual_ipaddress, ...v.virtual_ipaddress_excluded];
+      for (const a of entries) addrIf.set(stripPrefix(a.address), a.dev ?? vipIf);
+      const mtu = this.linkState.get(xmitIf)?.mtu ?? 1500;
+      this.rt.set(v.name, {
+        v, params, xmitIf, vipIf, vmac, socketKey, expected: expectedFromInstance(v, config.global_defs, mtu),
+        ipId: 0, ahSeq: 0, addrIf, mtu,
+      });
+      this.channels.set(`${socketKey}|${params.vrid}`, v.name);
+    }
+
+    await this.openSockets();
+    await this.removeLeftovers();
+    this.buildUnits();
+    this.running = true;
+    const trackers = this.trackerSnapshot();
+    const now = this.deps.clock.nowUs();
+    for (let i = 0; i < this.units.length; i++) this.stepUnit(i, { type: 'start', now, trackers }, 'start');
+  }
+
+  /** SIGTERM: priority 0 from every master, addresses released, STOP notified; then sockets closed. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    const now = this.deps.clock.nowUs();
+    for (let i = 0; i < this.units.length; i++) this.stepUnit(i, { type: 'shutdown', now }, 'shutdown');
+    this.running = false;
+    for (const t of this.timers.values()) t.cancel();
+    this.timers.clear();
+    await this.kernelQueue.catch(() => undefined);
+    for (const r of this.rt.values()) {
+      if (r.vmac) {
+        try {
+          await this.deps.addresses.deleteLink(r.vmac.name);
+        } catch (e) {
+          this.deps.log.error(`(${r.v.name}) cannot remove VMAC ${r.vmac.name}: ${(e as Error).message}`);
+        }
+      }
+    }
+    for (const s of this.sockets.values()) s.socket.close();
+    this.sockets.clear();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Set-up.
+
+  /** The address adverts carry: the interface's first IPv4 address, or its IPv6 link-local. */
+  private async primaryAddress(ifname: string, family: Family): Promise<string | undefined> {
+    try {
+      const list = await this.deps.addresses.addresses(ifname);
+      const mine = list.filter((a) => a.family === family);
+      if (family === 'inet') return mine[0]?.address;
+      return mine.find((a) => a.address.toLowerCase().startsWith('fe80'))?.address;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async openSockets(): Promise<void> {
+    const { transport, log } = this.deps;
+    const g = this.config.global_defs;
+    const wanted = new Map<string, { family: Family; ifname: string; protocol: number; groups: Set<string> }>();
+    for (const r of this.rt.values()) {
+      const [ifname, family, proto] = r.socketKey.split('|') as [string, Family, string];
+      let w = wanted.get(r.socketKey);
+      if (!w) {
+        w = { family, ifname, protocol: Number(proto), groups: new Set() };
+        wanted.set(r.socketKey, w);
+      }
+      if (r.v.unicast_peer.length === 0) {
+        w.groups.add(r.v.mcast_dst_ip ?? (family === 'inet' ? g.vrrp_mcast_group4 ?? VRRP_GROUP4 : g.vrrp_mcast_group6 ?? VRRP_GROUP6));
+      }
+    }
+    for (const [key, w] of wanted) {
+      try {
+        const socket = await transport.open({ family: w.family, interface: w.ifname, groups: [...w.groups], protocol: w.protocol });
+        socket.onPacket((p) => this.onPacket(key, p));
+        socket.onError((e) => log.detail(`VRRP socket on ${w.ifname}: ${e.message}`));
+        this.sockets.set(key, { socket, family: w.family, ifname: w.ifname });
+      } catch (e) {
+        log.error(`cannot open VRRP socket on ${w.ifname}: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  /**
+   * A keel killed with SIGKILL leaves its VIPs behind. Every instance starts as BACKUP (or INIT),
+   * so whatever of its addresses is on an interface now is stale and would answer ARP for a master
+   * elsewhere: remove it. An instance that becomes MASTER adds them back.
+   */
+  private async removeLeftovers(): Promise<void> {
+    const { addresses, log } = this.deps;
+    let present: Set<string>;
+    try {
+      present = new Set((await addresses.addresses()).map((a) => `${a.ifindex}|${a.address}`));
+    } catch {
+      return;
+    }
+    for (const r of this.rt.values()) {
+      for (const a of [...r.v.virtual_ipaddress, ...r.v.virtual_ipaddress_excluded]) {
+        const ifname = a.dev ?? r.vipIf;
+        const idx = this.linkState.get(ifname)?.index;
+        if (idx === undefined || !present.has(`${idx}|${stripPrefix(a.address)}`)) continue;
+        try {
+          await addresses.removeAddress(a, ifname);
+          log.info(`(${r.v.name}) removed leftover address ${a.address} from ${ifname}`);
+        } catch (e) {
+          log.error(`(${r.v.name}) ${(e as Error).message}`);
+        }
+      }
+    }
+  }
+
+  private buildUnits(): void {
+    this.units = [];
+    this.unitOf.clear();
+    const placed = new Set<string>();
+    for (const v of this.config.vrrp_instances) {
+      const r = this.rt.get(v.name);
+      if (!r) continue;
+      const g = this.config.vrrp_sync_groups.find((sg) => sg.group.includes(v.name));
+      if (!g) {
+        this.unitOf.set(v.name, this.units.length);
+        this.units.push({ kind: 'instance', state: initialState(r.params) });
+        continue;
+      }
+      if (placed.has(g.name)) continue;
+      placed.add(g.name);
+      const members = g.group.map((n) => this.rt.get(n)?.params).filter((p): p is InstanceParams => !!p);
+      for (const m of members) this.unitOf.set(m.name, this.units.length);
+      this.units.push({ kind: 'group', state: initialGroupState(g.name, members) });
+    }
+  }
+
+  /** The current value of every interface tracker (address trackers: no source address yet). */
+  private trackerSnapshot(): Record<string, TrackerValue> {
+    const out: Record<string, TrackerValue> = {};
+    for (const r of this.rt.values()) {
+      for (const t of r.params.trackers) {
+        if (t.kind === 'interface') out[trackerKey('interface', t.name)] = this.linkUp(t.name);
+        else if (t.kind === 'address') out[trackerKey('address', t.name)] = false;
+      }
+    }
+    return out;
+  }
+
+  private linkUp(name: string): boolean {
+    const l = this.linkState.get(name);
+    return !!l && l.up && l.running;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Inputs.
+
+  private onPacket(socketKey: string, p: ReceivedPacket): void {
+    if (!this.running) return;
+    this.counters.received++;
+    const first = p.withIpHeader ? decodeIpPacket(p.data) : decodeVrrp(p.data, { family: p.family, src: p.src, dst: p.dst, ttl: p.ttl });
+    const vrid = first.packet?.vrid;
+    if (vrid === undefined) {
+      this.drop(first.ok ? 'truncated' : first.reason);
+      return;
+    }
+    const name = this.channels.get(`${socketKey}|${vrid}`);
+    if (name === undefined) {
+      this.drop('unknown-vrid');
+      return;
+    }
+    const r = this.rt.get(name)!;
+    const opts = { expect: r.expected };
+    const d = p.withIpHeader ? decodeIpPacket(p.data, opts) : decodeVrrp(p.data, { family: p.family, src: p.src, dst: p.dst, ttl: p.ttl }, opts);
+    if (!d.ok) {
+      this.drop(d.reason);
+      this.deps.log.info(rejectMessage(name, d, r.expected));
+      return;
+    }
+    const pkt = d.packet;
+    if (pkt.ah) r.expected.ahLastSeq = pkt.ah.seq;
+    const advert: Advert = {
+      vrid: pkt.vrid, version: pkt.version as 2 | 3, priority: pkt.priority, intervalCs: pkt.intervalCs,
+      src: pkt.src, addresses: pkt.addresses,
+    };
+    const ui = this.unitOf.get(name);
+    if (ui !== undefined) this.stepUnit(ui, { type: 'advert', now: this.deps.clock.nowUs(), advert }, `advert from ${pkt.src} priority ${pkt.priority}`, name);
+  }
+
+  private drop(reason: RejectReason | 'unknown-vrid'): void {
+    this.counters.dropped[reason] = (this.counters.dropped[reason] ?? 0) + 1;
+  }
+
+  private onLink(e: LinkEvent): void {
+    const before = this.linkUp(e.link.name);
+    const oldIndex = this.linkState.get(e.link.name)?.index;
+    if (e.type === 'del') this.linkState.delete(e.link.name);
+    else this.linkState.set(e.link.name, e.link);
+    const after = this.linkUp(e.link.name);
+    if (!this.running) return;
+    // Recreated under the same name: sockets bound to the old index are dead; open them again.
+    if (e.type === 'new' && oldIndex !== undefined && oldIndex !== e.link.index) void this.reopen(e.link.name);
+    if (e.type === 'new' && oldIndex === undefined) void this.reopen(e.link.name);
+    if (before === after) return;
+    this.deps.log.info(`Netlink reports ${e.link.name} ${after ? 'up' : 'down'}`);
+    const now = this.deps.clock.nowUs();
+    for (let i = 0; i < this.units.length; i++) {
+      this.stepUnit(i, { type: 'interface', now, name: e.link.name, up: after }, `interface ${e.link.name} ${after ? 'up' : 'down'}`);
+    }
+  }
+
+  private async reopen(ifname: string): Promise<void> {
+    const stale = [...this.sockets.entries()].filter(([, s]) => s.ifname === ifname);
+    if (!stale.length && ![...this.rt.values()].some((r) => r.xmitIf === ifname)) return;
+    for (const [k, s] of stale) {
+      s.socket.close();
+      this.sockets.delete(k);
+    }
+    await this.openSockets();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Stepping and effects.
+
+  private stepUnit(ui: number, ev: VrrpEvent, cause: string, instance?: string): void {
+    const u = this.units[ui]!;
+    const before = unitMembers(u).map((s) => ({ name: s.params.name, state: s.state }));
+    let effects: readonly Effect[];
+    if (u.kind === 'instance') {
+      const r = step(u.state, ev);
+      this.units[ui] = { kind: 'instance', state: r.state };
+      effects = r.effects;
+    } else {
+      const r = stepGroup(u.state, ev, instance);
+      this.units[ui] = { kind: 'group', state: r.state };
+      effects = r.effects;
+    }
+    const after = unitMembers(this.units[ui]!);
+    for (let i = 0; i < after.length; i++) {
+      const a = before[i]!;
+      const b = after[i]!;
+      if (a.state === b.state) continue;
+      const rec: TransitionRecord = { instance: a.name, from: a.state, to: b.state, priority: b.effectivePriority, at: this.deps.clock.wallMs(), cause };
+      this.lastTransition.set(a.name, rec);
+      this.deps.onTransition?.(rec);
+    }
+    this.apply(effects);
+  }
+
+  private apply(effects: readonly Effect[]): void {
+    const { log } = this.deps;
+    for (const e of effects) {
+      switch (e.type) {
+        case 'log':
+          if (e.detail) log.detail(e.message);
+          else log.info(e.message);
+          break;
+        case 'advert':
+          this.sendAdvert(e.instance, e.priority);
+          break;
+        case 'timer':
+          this.timer(e.instance, e.timer, e.action === 'set' ? e.at : null);
+          break;
+        case 'addresses':
+          this.addresses(e.instance, e.action);
+          break;
+        case 'routes':
+          this.routes(e.instance, e.action);
+          break;
+        case 'rules':
+          this.rules(e.instance, e.action);
+          break;
+        case 'garp':
+          this.garp(e.instance, e.addresses, e.repeat);
+          break;
+        default:
+          if (isNotify(e)) this.deps.onNotify?.(e);
+      }
+    }
+  }
+
+  private timer(instance: string, name: TimerName, at: number | null): void {
+    const slot = name === 'master-down' || name === 'advert' ? 'main' : name;
+    const key = `${instance}|${slot}`;
+    this.timers.get(key)?.cancel();
+    this.timers.delete(key);
+    if (at === null || !this.running) return;
+    this.timers.set(key, this.deps.clock.at(at, () => {
+      this.timers.delete(key);
+      if (!this.running) return;
+      const ui = this.unitOf.get(instance);
+      if (ui !== undefined) this.stepUnit(ui, { type: 'timer', now: this.deps.clock.nowUs(), timer: name }, `timer ${name}`, instance);
+    }));
+  }
+
+  private sendAdvert(instance: string, priority: number): void {
+    const r = this.rt.get(instance);
+    const slot = r && this.sockets.get(r.socketKey);
+    if (!r || !slot) return;
+    const src = r.params.srcAddress;
+    if (!src) {
+      this.deps.log.info(`No address yet for ${r.xmitIf}`);
+      return;
+    }
+    const dsts = r.v.unicast_peer.length ? r.v.unicast_peer.map((p) => p.address) : [undefined];
+    // keepalived numbers IPv4 ids (never 0) and AH sequence numbers per instance, once per advert.
+    r.ipId = (r.ipId % 0xffff) + 1;
+    r.ahSeq++;
+    for (const dst of dsts) {
+      const spec = advertSpecFromInstance(r.v, {
+        src, priority, dst, ipId: r.ipId, ahSeq: r.ahSeq, mtu: r.mtu, global: this.config.global_defs,
+      });
+      const enc = r.v.family === 'inet' ? encodeAdvert(spec) : encodeVrrp(spec);
+      if (!enc.ok) {
+        this.deps.log.error(`(${instance}) cannot build advert: ${enc.error}`);
+        return;
+      }
+      const to = spec.dst ?? (r.v.family === 'inet' ? VRRP_GROUP4 : VRRP_GROUP6);
+      this.counters.sent++;
+      slot.socket.send(enc.bytes, to, { src, ttl: spec.ttl }).catch((e: Error) => {
+        this.counters.sendErrors++;
+        this.deps.log.info(`(${instance}) Cant send advert to ${to} (${e.message})`);
+      });
+    }
+  }
+
+  /** Kernel work runs in order, one change after another, never blocking the timers. */
+  private kernel(job: () => Promise<void>): void {
+    this.kernelQueue = this.kernelQueue.then(job).catch((e: Error) => this.deps.log.error(e.message));
+  }
+
+  private addresses(instance: string, action: 'add' | 'remove'): void {
+    const r = this.rt.get(instance);
+    if (!r) return;
+    const { addresses, log } = this.deps;
+    const entries = [...r.v.virtual_ipaddress, ...r.v.virtual_ipaddress_excluded];
+    this.kernel(async () => {
+      // Issued together: the netlink socket pipelines them (1,000 VIPs must not take 1,000 round trips in series).
+      const results = await Promise.allSettled(entries.map((a) => (action === 'add' ? addresses.addAddress(a, a.dev ?? r.vipIf) : addresses.removeAddress(a, a.dev ?? r.vipIf))));
+      for (const res of results) if (res.status === 'rejected') log.error(`(${instance}) ${(res.reason as Error).message}`);
+    });
+  }
+
+  private routes(instance: string, action: 'add' | 'remove'): void {
+    const r = this.rt.get(instance);
+    if (!r) return;
+    const { addresses, log } = this.deps;
+    this.kernel(async () => {
+      for (const rt of r.v.virtual_routes) {
+        try {
+          if (action === 'add') await addresses.addRoute(rt, rt.dev ?? r.vipIf);
+          else await addresses.removeRoute(rt, rt.dev ?? r.vipIf);
+        } catch (e) {
+          log.error(`(${instance}) ${(e as Error).message}`);
+        }
+      }
+    });
+  }
+
+  private rules(instance: string, action: 'add' | 'remove'): void {
+    const r = this.rt.get(instance);
+    if (!r) return;
+    const { addresses, log } = this.deps;
+    this.kernel(async () => {
+      for (const rule of r.v.virtual_rules) {
+        try {
+          if (action === 'add') await addresses.addRule(rule);
+          else await addresses.removeRule(rule);
+        } catch (e) {
+          log.error(`(${instance}) ${(e as Error).message}`);
+        }
+      }
+    });
+  }
+
+  private garp(instance: string, addrs: readonly string[], repeat: number): void {
+    const r = this.rt.get(instance);
+    if (!r || repeat <= 0 || !addrs.length) return;
+    const byIf = new Map<string, string[]>();
+    for (const a of addrs) {
+      const ifname = r.addrIf.get(a) ?? r.vipIf;
+      let l = byIf.get(ifname);
+      if (!l) byIf.set(ifname, (l = []));
+      l.push(a);
+      const kind = a.includes(':') ? 'Unsolicited Neighbour Adverts' : 'gratuitous ARPs';
+      this.deps.log.detail(`(${instance}) Sending/queueing ${kind} on ${ifname} for ${a}`);
+    }
+    // Sent after the addresses are in place (the kernel queue), from the VMAC's MAC on a VMAC.
+    this.kernel(async () => {
+      for (const [ifname, list] of byIf) {
+        const mac = r.vmac && ifname === r.vmac.name ? r.vmac.mac : this.linkState.get(ifname)?.mac;
+        try {
+          await this.deps.garp.announce(ifname, mac, list, repeat);
+        } catch (e) {
+          this.deps.log.error(`(${instance}) cannot send gratuitous ARPs on ${ifname}: ${(e as Error).message}`);
+        }
+      }
+    });
+  }
+}
