@@ -69,8 +69,15 @@ export function main(argv: string[]): number {
     if (flags['dump-json'] || flags['dump-conf']) process.stdout.write(Buffer.from(configToJson(config) + '\n', 'latin1'));
     return exitCodeFor(diagnostics.list);
   }
-  process.stderr.write('keel: running the daemon is not available in this version; use -t to check a configuration\n');
-  return 1;
+  // The daemon: loaded only when run, so `keel -t` does not load the kernel ports.
+  void import('./run.js')
+    .then(({ runDaemon }) => runDaemon(flags, argv))
+    .then((code) => { process.exitCode = code; process.exit(code); }, (e: Error) => {
+      process.stderr.write(`keel: ${e.message}\n`);
+      if (process.env.KEEL_DEBUG) process.stderr.write(String(e.stack) + '\n');
+      process.exit(70);
+    });
+  return 0;
 }
 
 try {

@@ -34,13 +34,20 @@ export interface VrrpSocketOptions {
   protocol?: number;
 }
 
-/** One raw socket for one interface and family (keepalived opens one per interface too). */
+/**
+ * One raw socket for one interface and family (keepalived opens one per interface too). It
+ * receives the joined groups' adverts and unicast ones to this host alike (keepalived's separate
+ * read socket binds to the group); decoding with an expected instance tells them apart.
+ */
 export interface VrrpSocket {
   readonly options: VrrpSocketOptions;
   /**
    * Send one packet. IPv4: `packet` is the whole IP packet as encodeAdvert builds it (sent with
-   * IP_HDRINCL). IPv6: the VRRP message only, sent from `src` (a link-local or configured
-   * address) with hop limit `ttl` (default 255), traffic class 0xc0.
+   * IP_HDRINCL; `opts` is not used, the header says it all). IPv6: the VRRP message only, sent
+   * from `src` (a link-local or configured address) with traffic class 0xc0; the kernel fills
+   * the checksum (IPV6_CHECKSUM, as keepalived). Hop limit: `ttl` when given (keepalived's
+   * unicast_ttl), else 255 to a multicast group and the kernel's default to a unicast peer, as
+   * keepalived sends without unicast_ttl.
    */
   send(packet: Uint8Array, dst: string, opts?: { src?: string; ttl?: number }): Promise<void>;
   /** Every packet received, in arrival order. */
@@ -61,9 +68,11 @@ export interface GarpSender {
   /**
    * Announce `addresses` (IPv4: gratuitous ARP requests; IPv6: unsolicited NAs to ff02::1 with
    * the override flag) on `iface`, from `mac` (the interface's, or the VMAC), `repeat` times
-   * each, in one go without a process per address.
+   * each, in one go without a process per address. `opts`: keepalived's vrrp_garp_interval /
+   * vrrp_gna_interval, the least time between two frames of a family on the interface.
    */
-  announce(iface: string, mac: string | undefined, addresses: readonly string[], repeat: number): Promise<void>;
+  announce(iface: string, mac: string | undefined, addresses: readonly string[], repeat: number,
+    opts?: { garpIntervalMs?: number; gnaIntervalMs?: number }): Promise<void>;
   close(): void;
 }
 

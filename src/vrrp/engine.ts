@@ -20,7 +20,7 @@ import {
   initialState, step, type Advert, type Effect, type InstanceState, type TimerName, type VrrpEvent, type VrrpState,
 } from './state-machine.js';
 import { initialGroupState, stepGroup, type GroupState } from './sync-group.js';
-import { vmacMac, vmacNames } from './vmac-names.js';
+import { setupVmac, teardownVmac, vmacSysctls, type VmacSysctls } from '../net/vmac.js';
 
 const IPPROTO_AH = 51;
 const IPPROTO_VRRP = 112;
@@ -37,6 +37,8 @@ export interface EngineDeps {
   onNotify?: (e: NotifyEffect) => void;
   /** Every state change, for status and tests. */
   onTransition?: (t: TransitionRecord) => void;
+  /** The /proc/sys writes VMACs need (tests root them in a temporary folder). */
+  vmacSysctls?: VmacSysctls;
 }
 
 export interface TransitionRecord {
@@ -145,24 +147,28 @@ export class VrrpEngine {
     // Interfaces first: VMACs are created before anything is bound to them.
     const primary = new Map<string, string | undefined>();
     const runtimes: { v: VrrpInstance; xmitIf: string; vipIf: string; vmac?: Runtime['vmac'] }[] = [];
-    const vmacs = vmacNames(config);
+    const vmacNamesInUse: string[] = [];
     for (const v of config.vrrp_instances) {
       if (!v.interface || v.virtual_router_id === undefined) continue;
       let xmitIf = v.interface;
       let vipIf = v.interface;
       let vmac: Runtime['vmac'];
       if (v.use_vmac) {
-        const name = vmacs.get(v.name)!;
-        const mac = vmacMac(v);
         try {
-          const link = await addresses.createMacvlan(name, v.interface, mac);
-          this.linkState.set(link.name, link);
-          await addresses.setLinkUp(name, true);
-          vmac = { name, mac, parent: v.interface };
-          vipIf = name;
-          if (!v.vmac_xmit_base) xmitIf = name;
+          const made = await setupVmac(addresses, {
+            vrid: v.virtual_router_id, family: v.family, parent: v.interface, name: v.use_vmac.interface,
+            prefix: config.global_defs.vmac_prefix, namesInUse: vmacNamesInUse, xmitBase: v.vmac_xmit_base,
+            evipOtherFamily: v.virtual_ipaddress_excluded.some((a) => a.family !== v.family),
+            sourceAddress: v.unicast_src_ip ?? v.mcast_src_ip, mac: v.use_vmac.mac,
+          }, this.deps.vmacSysctls ?? vmacSysctls);
+          for (const w of made.warnings) log.info(`(${v.name}) ${w}`);
+          vmacNamesInUse.push(made.name);
+          this.linkState.set(made.name, made.link);
+          vmac = { name: made.name, mac: made.mac, parent: v.interface };
+          vipIf = made.name;
+          if (!v.vmac_xmit_base) xmitIf = made.name;
         } catch (e) {
-          log.error(`(${v.name}) cannot create VMAC ${name} on ${v.interface}: ${(e as Error).message}`);
+          log.error(`(${v.name}) cannot create VMAC on ${v.interface}: ${(e as Error).message}`);
         }
       }
       runtimes.push({ v, xmitIf, vipIf, vmac });
@@ -216,7 +222,7 @@ export class VrrpEngine {
     for (const r of this.rt.values()) {
       if (r.vmac) {
         try {
-          await this.deps.addresses.deleteLink(r.vmac.name);
+          await teardownVmac(this.deps.addresses, { name: r.vmac.name, family: r.v.family, parent: r.vmac.parent }, this.deps.vmacSysctls ?? vmacSysctls);
         } catch (e) {
           this.deps.log.error(`(${r.v.name}) cannot remove VMAC ${r.vmac.name}: ${(e as Error).message}`);
         }

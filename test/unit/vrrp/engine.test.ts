@@ -9,6 +9,10 @@ import { MemoryHost, MemoryLan } from '../../../src/net/memory.js';
 import { decodeIpPacket } from '../../../src/vrrp/packet.js';
 import { VrrpEngine, type NotifyEffect } from '../../../src/vrrp/engine.js';
 import { ManualClock } from '../../../src/util/clock.js';
+import { Sysctl, VmacSysctls } from '../../../src/net/vmac.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const S = 1_000_000;
 
@@ -22,7 +26,12 @@ function router(lan: MemoryLan, clock: ManualClock, name: string, addr: string, 
   setup?.(host);
   const log = memoryLogger();
   const notes: NotifyEffect[] = [];
-  const engine = new VrrpEngine({ transport: host, addresses: host, garp: host, clock, log, onNotify: (e) => notes.push(e) });
+  // VMAC sysctls go to a private folder, never to this machine's /proc/sys.
+  const sysDir = mkdtempSync(join(tmpdir(), 'keel-sysctl-'));
+  process.on('exit', () => rmSync(sysDir, { recursive: true, force: true }));
+  const engine = new VrrpEngine({
+    transport: host, addresses: host, garp: host, clock, log, onNotify: (e) => notes.push(e), vmacSysctls: new VmacSysctls(new Sysctl(sysDir)),
+  });
   const { config } = loadConfigText(text);
   return { host, log, engine, config, notes, start: () => engine.start(config) };
 }

@@ -1,0 +1,598 @@
+/*
+ * keel_net: the few socket calls keel needs that the raw-socket package cannot make.
+ *
+ *  - An IPv6 raw socket (VRRPv3 over IPv6) that reports each packet's hop limit and destination
+ *    address: those come only as recvmsg() ancillary data (IPV6_HOPLIMIT, IPV6_PKTINFO), and
+ *    raw-socket reads with recvfrom(). Sending picks the source address with IPV6_PKTINFO.
+ *    Packets reach JavaScript through a uv_poll watcher on Node's own loop: no thread.
+ *  - An AF_PACKET socket for gratuitous ARP and unsolicited neighbour advertisements: keel
+ *    builds the whole Ethernet frame (src/net/arp-frame.ts) and this only hands it to a device.
+ *  - Interface facts (index, MAC, flags) from ioctl(), which answers for the caller's own
+ *    network namespace whatever /sys shows.
+ *
+ * Every failure becomes a JS Error with code (ENETDOWN...), errno, syscall and the interface in
+ * the message; nothing here aborts the process.
+ */
+#include <node_api.h>
+#include <uv.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#ifndef IPV6_MULTICAST_ALL
+#define IPV6_MULTICAST_ALL 29
+#endif
+
+#define RECV_BUF_SIZE 65536
+/* Bound the work done per wake-up; the watcher is level-triggered, so the rest follows. */
+#define MAX_READS_PER_WAKEUP 256
+
+/* ------------------------------------------------------------------------------------------ */
+/* Errors */
+
+static napi_value errno_error(napi_env env, int err, const char *syscall, const char *ifname) {
+  char msg[512];
+  const char *code = uv_err_name(-err);
+  if (ifname && *ifname)
+    snprintf(msg, sizeof msg, "%s on %s: %s (%s)", syscall, ifname, strerror(err), code);
+  else
+    snprintf(msg, sizeof msg, "%s: %s (%s)", syscall, strerror(err), code);
+  napi_value jcode, jmsg, e, jerrno, jsys;
+  napi_create_string_utf8(env, code, NAPI_AUTO_LENGTH, &jcode);
+  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &jmsg);
+  napi_create_error(env, jcode, jmsg, &e);
+  napi_create_int32(env, err, &jerrno);
+  napi_set_named_property(env, e, "errno", jerrno);
+  napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &jsys);
+  napi_set_named_property(env, e, "syscall", jsys);
+  napi_value jdetail;
+  napi_create_string_utf8(env, strerror(err), NAPI_AUTO_LENGTH, &jdetail);
+  napi_set_named_property(env, e, "detail", jdetail);
+  if (ifname && *ifname) {
+    napi_value jif;
+    napi_create_string_utf8(env, ifname, NAPI_AUTO_LENGTH, &jif);
+    napi_set_named_property(env, e, "interface", jif);
+  }
+  return e;
+}
+
+static napi_value throw_errno(napi_env env, int err, const char *syscall, const char *ifname) {
+  napi_throw(env, errno_error(env, err, syscall, ifname));
+  return NULL;
+}
+
+static napi_value throw_type(napi_env env, const char *msg) {
+  napi_throw_type_error(env, NULL, msg);
+  return NULL;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Argument helpers */
+
+static int get_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
+  size_t argc = want;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return 0;
+  for (size_t i = argc; i < want; i++) napi_get_undefined(env, &argv[i]);
+  return 1;
+}
+
+static int get_int(napi_env env, napi_value v, int32_t *out) {
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok || t != napi_number) return 0;
+  return napi_get_value_int32(env, v, out) == napi_ok;
+}
+
+/* A JS string into buf; 0 when not a string or too long. */
+static int get_string(napi_env env, napi_value v, char *buf, size_t size) {
+  napi_valuetype t;
+  size_t len;
+  if (napi_typeof(env, v, &t) != napi_ok || t != napi_string) return 0;
+  if (napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok || len + 1 > size) return 0;
+  return napi_get_value_string_utf8(env, v, buf, size, &len) == napi_ok;
+}
+
+static int is_nullish(napi_env env, napi_value v) {
+  napi_valuetype t;
+  return napi_typeof(env, v, &t) == napi_ok && (t == napi_undefined || t == napi_null);
+}
+
+static int get_bytes(napi_env env, napi_value v, void **data, size_t *len) {
+  bool ok = false;
+  if (napi_is_buffer(env, v, &ok) == napi_ok && ok) return napi_get_buffer_info(env, v, data, len) == napi_ok;
+  if (napi_is_typedarray(env, v, &ok) == napi_ok && ok) {
+    napi_typedarray_type type;
+    size_t length, offset;
+    napi_value ab;
+    if (napi_get_typedarray_info(env, v, &type, &length, data, &ab, &offset) != napi_ok) return 0;
+    if (type != napi_uint8_array) return 0;
+    *len = length;
+    return 1;
+  }
+  return 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* IPv6 VRRP socket */
+
+typedef struct {
+  int fd;
+  int ifindex;
+  char ifname[IF_NAMESIZE];
+  uv_poll_t *poll;
+  napi_env env;
+  napi_ref callback;
+  unsigned char *buf;
+} v6sock;
+
+static void on_poll_closed(uv_handle_t *h) { free(h); }
+
+static void v6_close(v6sock *s) {
+  if (s->poll) {
+    uv_poll_stop(s->poll);
+    uv_close((uv_handle_t *)s->poll, on_poll_closed);
+    s->poll = NULL;
+  }
+  if (s->fd >= 0) {
+    close(s->fd);
+    s->fd = -1;
+  }
+  if (s->callback) {
+    napi_delete_reference(s->env, s->callback);
+    s->callback = NULL;
+  }
+  free(s->buf);
+  s->buf = NULL;
+}
+
+static void v6_finalize(napi_env env, void *data, void *hint) {
+  v6sock *s = data;
+  v6_close(s);
+  free(s);
+}
+
+/* Call the JS callback; an exception it throws goes to process 'uncaughtException' like any. */
+static void call_js(v6sock *s, size_t argc, napi_value *argv) {
+  napi_env env = s->env;
+  napi_value cb, recv, result;
+  if (!s->callback || napi_get_reference_value(env, s->callback, &cb) != napi_ok || !cb) return;
+  napi_get_global(env, &recv); /* napi_make_callback needs an object as receiver */
+  if (napi_make_callback(env, NULL, recv, cb, argc, argv, &result) == napi_pending_exception) {
+    napi_value exc;
+    napi_get_and_clear_last_exception(env, &exc);
+    napi_fatal_exception(env, exc);
+  }
+}
+
+static void deliver_error(v6sock *s, int err, const char *syscall) {
+  napi_value argv[1];
+  argv[0] = errno_error(s->env, err, syscall, s->ifname);
+  call_js(s, 1, argv);
+}
+
+static void on_readable(uv_poll_t *h, int status, int events) {
+  v6sock *s = h->data;
+  napi_env env = s->env;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  if (status < 0) {
+    deliver_error(s, -status, "poll");
+    napi_close_handle_scope(env, scope);
+    return;
+  }
+  for (int i = 0; i < MAX_READS_PER_WAKEUP && s->fd >= 0; i++) {
+    struct sockaddr_in6 from;
+    /* Aligned for struct cmsghdr; room for pktinfo and the hop limit. */
+    union { char buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(int)) + 64]; struct cmsghdr align; } control;
+    struct iovec iov = { .iov_base = s->buf, .iov_len = RECV_BUF_SIZE };
+    struct msghdr msg;
+    memset(&msg, 0, sizeof msg);
+    memset(&from, 0, sizeof from);
+    msg.msg_name = &from;
+    msg.msg_namelen = sizeof from;
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.buf;
+    msg.msg_controllen = sizeof control.buf;
+    ssize_t n = recvmsg(s->fd, &msg, MSG_DONTWAIT);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) deliver_error(s, errno, "recvmsg");
+      break;
+    }
+    int hops = -1;
+    int ifindex = s->ifindex;
+    int have_dst = 0;
+    struct in6_addr dst;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+      if (c->cmsg_level != IPPROTO_IPV6) continue;
+      if (c->cmsg_type == IPV6_HOPLIMIT && c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+        memcpy(&hops, CMSG_DATA(c), sizeof hops);
+      } else if (c->cmsg_type == IPV6_PKTINFO && c->cmsg_len >= CMSG_LEN(sizeof(struct in6_pktinfo))) {
+        struct in6_pktinfo pi;
+        memcpy(&pi, CMSG_DATA(c), sizeof pi);
+        dst = pi.ipi6_addr;
+        ifindex = (int)pi.ipi6_ifindex;
+        have_dst = 1;
+      }
+    }
+    char src_text[INET6_ADDRSTRLEN], dst_text[INET6_ADDRSTRLEN];
+    inet_ntop(AF_INET6, &from.sin6_addr, src_text, sizeof src_text);
+    if (have_dst) inet_ntop(AF_INET6, &dst, dst_text, sizeof dst_text);
+
+    napi_handle_scope inner;
+    if (napi_open_handle_scope(env, &inner) != napi_ok) break;
+    napi_value argv[6];
+    void *copy;
+    napi_get_null(env, &argv[0]);
+    napi_create_buffer_copy(env, (size_t)n, s->buf, &copy, &argv[1]);
+    napi_create_string_utf8(env, src_text, NAPI_AUTO_LENGTH, &argv[2]);
+    if (have_dst) napi_create_string_utf8(env, dst_text, NAPI_AUTO_LENGTH, &argv[3]);
+    else napi_get_null(env, &argv[3]);
+    napi_create_int32(env, hops, &argv[4]);
+    napi_create_int32(env, ifindex, &argv[5]);
+    call_js(s, 6, argv); /* may close the socket: the loop condition checks fd */
+    napi_close_handle_scope(env, inner);
+  }
+  napi_close_handle_scope(env, scope);
+}
+
+static int setopt_int(int fd, int level, int name, int value) {
+  return setsockopt(fd, level, name, &value, sizeof value);
+}
+
+/*
+ * vrrp6Open(ifname, ifindex, protocol, groups: string[], callback) -> handle
+ * callback(err) or callback(null, data, src, dst|null, hopLimit, ifindex)
+ * The options are keepalived's read and send sockets' (vrrp.c open_vrrp_read_socket /
+ * open_vrrp_send_socket, vrrp_if.c if_setsockopt_*) on one socket.
+ */
+static napi_value vrrp6_open(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  if (!get_args(env, info, 5, argv)) return NULL;
+  char ifname[IF_NAMESIZE];
+  int32_t ifindex, protocol;
+  if (!get_string(env, argv[0], ifname, sizeof ifname)) return throw_type(env, "interface name must be a string of at most 15 characters");
+  if (!get_int(env, argv[1], &ifindex) || ifindex <= 0) return throw_type(env, "ifindex must be a positive integer");
+  if (!get_int(env, argv[2], &protocol) || protocol < 0 || protocol > 255) return throw_type(env, "protocol must be 0..255");
+  bool is_array = false;
+  napi_is_array(env, argv[3], &is_array);
+  if (!is_array) return throw_type(env, "groups must be an array of IPv6 addresses");
+  napi_valuetype t;
+  napi_typeof(env, argv[4], &t);
+  if (t != napi_function) return throw_type(env, "callback must be a function");
+
+  uint32_t ngroups;
+  napi_get_array_length(env, argv[3], &ngroups);
+  struct in6_addr groups[16];
+  if (ngroups > 16) return throw_type(env, "at most 16 groups");
+  for (uint32_t i = 0; i < ngroups; i++) {
+    napi_value g;
+    char text[INET6_ADDRSTRLEN + 1];
+    napi_get_element(env, argv[3], i, &g);
+    if (!get_string(env, g, text, sizeof text) || inet_pton(AF_INET6, text, &groups[i]) != 1)
+      return throw_type(env, "groups must be IPv6 addresses");
+  }
+
+  int fd = socket(AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+  if (fd < 0) return throw_errno(env, errno, "socket(AF_INET6, SOCK_RAW)", ifname);
+
+  const char *failed = NULL;
+  /* Only the groups joined here, not every group some other socket joined. Old kernels lack
+   * the option; keepalived carries on without it too. */
+  if (setopt_int(fd, IPPROTO_IPV6, IPV6_MULTICAST_ALL, 0) < 0 && errno != ENOPROTOOPT) failed = "setsockopt(IPV6_MULTICAST_ALL)";
+  for (uint32_t i = 0; !failed && i < ngroups; i++) {
+    struct ipv6_mreq mr;
+    memset(&mr, 0, sizeof mr);
+    mr.ipv6mr_multiaddr = groups[i];
+    mr.ipv6mr_interface = (unsigned)ifindex;
+    if (setsockopt(fd, IPPROTO_IPV6, IPV6_ADD_MEMBERSHIP, &mr, sizeof mr) < 0) failed = "setsockopt(IPV6_ADD_MEMBERSHIP)";
+  }
+  if (!failed && setopt_int(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1) < 0) failed = "setsockopt(IPV6_RECVHOPLIMIT)";
+  if (!failed && setopt_int(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1) < 0) failed = "setsockopt(IPV6_RECVPKTINFO)";
+  if (!failed && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname, (socklen_t)strlen(ifname) + 1) < 0) failed = "setsockopt(SO_BINDTODEVICE)";
+  /* The kernel fills (and on receipt verifies) the checksum at offset 6, as for keepalived:
+   * whatever the sender put there, the bytes on the wire are the same. */
+  if (!failed && setopt_int(fd, IPPROTO_IPV6, IPV6_CHECKSUM, 6) < 0) failed = "setsockopt(IPV6_CHECKSUM)";
+  if (!failed && setopt_int(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, 255) < 0) failed = "setsockopt(IPV6_MULTICAST_HOPS)";
+  if (!failed && setopt_int(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, ifindex) < 0) failed = "setsockopt(IPV6_MULTICAST_IF)";
+  if (!failed && setopt_int(fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 0) < 0) failed = "setsockopt(IPV6_MULTICAST_LOOP)";
+  if (!failed && setopt_int(fd, IPPROTO_IPV6, IPV6_TCLASS, 0xc0) < 0) failed = "setsockopt(IPV6_TCLASS)";
+  if (failed) {
+    int err = errno;
+    close(fd);
+    return throw_errno(env, err, failed, ifname);
+  }
+
+  v6sock *s = calloc(1, sizeof *s);
+  uv_poll_t *poll = calloc(1, sizeof *poll);
+  unsigned char *buf = malloc(RECV_BUF_SIZE);
+  uv_loop_t *loop = NULL;
+  if (!s || !poll || !buf || napi_get_uv_event_loop(env, &loop) != napi_ok) {
+    free(s);
+    free(poll);
+    free(buf);
+    close(fd);
+    return throw_errno(env, ENOMEM, "vrrp6Open", ifname);
+  }
+  s->fd = fd;
+  s->ifindex = ifindex;
+  snprintf(s->ifname, sizeof s->ifname, "%s", ifname);
+  s->env = env;
+  s->buf = buf;
+  int rc = uv_poll_init(loop, poll, fd);
+  if (rc < 0) {
+    free(poll);
+    v6_close(s);
+    free(s);
+    return throw_errno(env, -rc, "uv_poll_init", ifname);
+  }
+  poll->data = s;
+  s->poll = poll;
+  napi_create_reference(env, argv[4], 1, &s->callback);
+  uv_poll_start(poll, UV_READABLE, on_readable);
+
+  napi_value handle;
+  if (napi_create_external(env, s, v6_finalize, NULL, &handle) != napi_ok) {
+    v6_close(s);
+    free(s);
+    return NULL;
+  }
+  return handle;
+}
+
+static v6sock *get_v6(napi_env env, napi_value v) {
+  void *p = NULL;
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok || t != napi_external) return NULL;
+  if (napi_get_value_external(env, v, &p) != napi_ok) return NULL;
+  return p;
+}
+
+/*
+ * vrrp6Send(handle, data, dst, src|null, hopLimit) -> bytes sent
+ * The source goes in IPV6_PKTINFO with the interface (vrrp.c vrrp_build_ancillary_data); a hop
+ * limit >= 0 goes in IPV6_HOPLIMIT (keepalived does so for unicast_ttl), else the socket's.
+ * Multicast goes out with MSG_DONTROUTE, as keepalived's does.
+ */
+static napi_value vrrp6_send(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  if (!get_args(env, info, 5, argv)) return NULL;
+  v6sock *s = get_v6(env, argv[0]);
+  if (!s) return throw_type(env, "not a VRRP IPv6 socket");
+  if (s->fd < 0) return throw_errno(env, EBADF, "sendmsg", s->ifname);
+  void *data;
+  size_t len;
+  if (!get_bytes(env, argv[1], &data, &len)) return throw_type(env, "data must be a Buffer or Uint8Array");
+  char text[INET6_ADDRSTRLEN + 1];
+  struct sockaddr_in6 to;
+  memset(&to, 0, sizeof to);
+  to.sin6_family = AF_INET6;
+  if (!get_string(env, argv[2], text, sizeof text) || inet_pton(AF_INET6, text, &to.sin6_addr) != 1)
+    return throw_type(env, "destination must be an IPv6 address");
+  if (IN6_IS_ADDR_LINKLOCAL(&to.sin6_addr) || IN6_IS_ADDR_MC_LINKLOCAL(&to.sin6_addr)) to.sin6_scope_id = (uint32_t)s->ifindex;
+  struct in6_pktinfo pi;
+  memset(&pi, 0, sizeof pi);
+  pi.ipi6_ifindex = (unsigned)s->ifindex;
+  if (!is_nullish(env, argv[3])) {
+    if (!get_string(env, argv[3], text, sizeof text) || inet_pton(AF_INET6, text, &pi.ipi6_addr) != 1)
+      return throw_type(env, "source must be an IPv6 address");
+  }
+  int32_t hops = -1;
+  if (!is_nullish(env, argv[4]) && (!get_int(env, argv[4], &hops) || hops > 255)) return throw_type(env, "hop limit must be 0..255");
+
+  union { char buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } control;
+  memset(&control, 0, sizeof control);
+  struct iovec iov = { .iov_base = data, .iov_len = len };
+  struct msghdr msg;
+  memset(&msg, 0, sizeof msg);
+  msg.msg_name = &to;
+  msg.msg_namelen = sizeof to;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control.buf;
+  msg.msg_controllen = CMSG_SPACE(sizeof(struct in6_pktinfo)) + (hops >= 0 ? CMSG_SPACE(sizeof(int)) : 0);
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = IPPROTO_IPV6;
+  c->cmsg_type = IPV6_PKTINFO;
+  c->cmsg_len = CMSG_LEN(sizeof(struct in6_pktinfo));
+  memcpy(CMSG_DATA(c), &pi, sizeof pi);
+  if (hops >= 0) {
+    c = CMSG_NXTHDR(&msg, c);
+    c->cmsg_level = IPPROTO_IPV6;
+    c->cmsg_type = IPV6_HOPLIMIT;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    int h = hops;
+    memcpy(CMSG_DATA(c), &h, sizeof h);
+  }
+  int flags = IN6_IS_ADDR_MULTICAST(&to.sin6_addr) ? MSG_DONTROUTE : 0;
+  ssize_t n;
+  do n = sendmsg(s->fd, &msg, flags); while (n < 0 && errno == EINTR);
+  if (n < 0) return throw_errno(env, errno, "sendmsg", s->ifname);
+  napi_value out;
+  napi_create_int64(env, (int64_t)n, &out);
+  return out;
+}
+
+static napi_value vrrp6_close(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!get_args(env, info, 1, argv)) return NULL;
+  v6sock *s = get_v6(env, argv[0]);
+  if (!s) return throw_type(env, "not a VRRP IPv6 socket");
+  v6_close(s);
+  return NULL;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Packet socket for ARP / NA frames */
+
+typedef struct {
+  int fd;
+} pktsock;
+
+static void pkt_finalize(napi_env env, void *data, void *hint) {
+  pktsock *p = data;
+  if (p->fd >= 0) close(p->fd);
+  free(p);
+}
+
+static pktsock *get_pkt(napi_env env, napi_value v) {
+  void *p = NULL;
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok || t != napi_external) return NULL;
+  if (napi_get_value_external(env, v, &p) != napi_ok) return NULL;
+  return p;
+}
+
+/* packetOpen() -> handle. Protocol 0: the socket receives nothing, it only sends. */
+static napi_value packet_open(napi_env env, napi_callback_info info) {
+  int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return throw_errno(env, errno, "socket(AF_PACKET, SOCK_RAW)", NULL);
+  pktsock *p = calloc(1, sizeof *p);
+  if (!p) {
+    close(fd);
+    return throw_errno(env, ENOMEM, "packetOpen", NULL);
+  }
+  p->fd = fd;
+  napi_value handle;
+  if (napi_create_external(env, p, pkt_finalize, NULL, &handle) != napi_ok) {
+    close(fd);
+    free(p);
+    return NULL;
+  }
+  return handle;
+}
+
+/*
+ * packetSend(handle, ifindex, frames: Uint8Array[], start) -> [sent, errno]
+ * Sends frames[start..] on the interface until one fails; returns how many went and the errno
+ * that stopped it (0 when all went), so the caller can wait on EAGAIN / ENOBUFS and go on.
+ * Destination MAC and EtherType are read from each frame's Ethernet header.
+ */
+static napi_value packet_send(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  if (!get_args(env, info, 4, argv)) return NULL;
+  pktsock *p = get_pkt(env, argv[0]);
+  if (!p) return throw_type(env, "not a packet socket");
+  int32_t ifindex, start;
+  if (!get_int(env, argv[1], &ifindex) || ifindex <= 0) return throw_type(env, "ifindex must be a positive integer");
+  bool is_array = false;
+  napi_is_array(env, argv[2], &is_array);
+  if (!is_array) return throw_type(env, "frames must be an array");
+  if (!get_int(env, argv[3], &start) || start < 0) return throw_type(env, "start must be a non-negative integer");
+  if (p->fd < 0) return throw_errno(env, EBADF, "sendto", NULL);
+  uint32_t count;
+  napi_get_array_length(env, argv[2], &count);
+  uint32_t i = (uint32_t)start;
+  int err = 0;
+  for (; i < count; i++) {
+    napi_value f;
+    void *data;
+    size_t len;
+    napi_get_element(env, argv[2], i, &f);
+    if (!get_bytes(env, f, &data, &len) || len < 14) return throw_type(env, "each frame must be a Uint8Array holding at least an Ethernet header");
+    struct sockaddr_ll sll;
+    memset(&sll, 0, sizeof sll);
+    sll.sll_family = AF_PACKET;
+    sll.sll_ifindex = ifindex;
+    memcpy(&sll.sll_protocol, (unsigned char *)data + 12, 2); /* already in network order */
+    sll.sll_halen = 6;
+    memcpy(sll.sll_addr, data, 6);
+    ssize_t n;
+    do n = sendto(p->fd, data, len, 0, (struct sockaddr *)&sll, sizeof sll); while (n < 0 && errno == EINTR);
+    if (n < 0) {
+      err = errno;
+      break;
+    }
+  }
+  napi_value out, jsent, jerr;
+  napi_create_array_with_length(env, 2, &out);
+  napi_create_uint32(env, i - (uint32_t)start, &jsent);
+  napi_create_int32(env, err, &jerr);
+  napi_set_element(env, out, 0, jsent);
+  napi_set_element(env, out, 1, jerr);
+  return out;
+}
+
+static napi_value packet_close(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!get_args(env, info, 1, argv)) return NULL;
+  pktsock *p = get_pkt(env, argv[0]);
+  if (!p) return throw_type(env, "not a packet socket");
+  if (p->fd >= 0) {
+    close(p->fd);
+    p->fd = -1;
+  }
+  return NULL;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Interface facts */
+
+/* interfaceInfo(name) -> { index, mac: Buffer(6) | null, flags } */
+static napi_value interface_info(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!get_args(env, info, 1, argv)) return NULL;
+  char ifname[IF_NAMESIZE];
+  if (!get_string(env, argv[0], ifname, sizeof ifname) || !*ifname) return throw_type(env, "interface name must be a string of 1 to 15 characters");
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return throw_errno(env, errno, "socket(AF_INET, SOCK_DGRAM)", ifname);
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", ifname);
+  if (ioctl(fd, SIOCGIFINDEX, &ifr) < 0) {
+    int err = errno;
+    close(fd);
+    return throw_errno(env, err, "ioctl(SIOCGIFINDEX)", ifname);
+  }
+  int index = ifr.ifr_ifindex;
+  int has_mac = 0;
+  unsigned char mac[6];
+  if (ioctl(fd, SIOCGIFHWADDR, &ifr) == 0 && ifr.ifr_hwaddr.sa_family == 1 /* ARPHRD_ETHER */) {
+    memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+    has_mac = 1;
+  }
+  int flags = 0;
+  if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0) flags = ifr.ifr_flags & 0xffff;
+  close(fd);
+  napi_value out, v;
+  napi_create_object(env, &out);
+  napi_create_int32(env, index, &v);
+  napi_set_named_property(env, out, "index", v);
+  if (has_mac) {
+    void *copy;
+    napi_create_buffer_copy(env, 6, mac, &copy, &v);
+  } else {
+    napi_get_null(env, &v);
+  }
+  napi_set_named_property(env, out, "mac", v);
+  napi_create_int32(env, flags, &v);
+  napi_set_named_property(env, out, "flags", v);
+  return out;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+    { "vrrp6Open", NULL, vrrp6_open, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "vrrp6Send", NULL, vrrp6_send, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "vrrp6Close", NULL, vrrp6_close, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "packetOpen", NULL, packet_open, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "packetSend", NULL, packet_send, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "packetClose", NULL, packet_close, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "interfaceInfo", NULL, interface_info, NULL, NULL, NULL, napi_enumerable, NULL },
+  };
+  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

@@ -1,0 +1,148 @@
+// Running the daemon: `keel [-n] [-l] [-D] [-P] -f FILE [-p PIDFILE]`. Forks into the background
+// unless -n, writes the pid file, starts the VRRP engine on the kernel's ports, and stops cleanly
+// on SIGTERM/SIGINT (priority-0 adverts, VIPs released, VMACs removed, pid file removed).
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { loadConfigFile } from '../config/build.js';
+import { formatDiagnostic } from '../config/diagnostics.js';
+import type { Config } from '../config/types.js';
+import { realClock } from '../util/clock.js';
+import { VrrpEngine, type NotifyEffect } from '../vrrp/engine.js';
+import type { Flags } from './cli.js';
+import { openKernelPorts } from './kernel-ports.js';
+import { createLogger, type Logger } from './log.js';
+import { formatDataDump, formatStatsDump } from './dumps.js';
+
+export const DEFAULT_CONFIG = '/etc/keepalived/keepalived.conf';
+const DEFAULT_PID = '/run/keepalived.pid';
+const DATA_DUMP = '/tmp/keepalived.data';
+const STATS_DUMP = '/tmp/keepalived.stats';
+/** How long a stop may take before the process gives up waiting for the kernel. */
+const STOP_GRACE_MS = 5000;
+
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** keepalived refuses to start twice with the same pid file. */
+function claimPidFile(path: string, log: Logger): boolean {
+  if (existsSync(path)) {
+    const old = Number(readFileSync(path, 'utf8').trim());
+    if (Number.isInteger(old) && old > 0 && old !== process.pid && running(old)) {
+      log.error(`daemon is already running (pid ${old} in ${path})`);
+      return false;
+    }
+  }
+  try {
+    writeFileSync(path, `${process.pid}\n`);
+  } catch (e) {
+    log.error(`cannot write pid file ${path}: ${(e as Error).message}`);
+  }
+  return true;
+}
+
+function removePidFile(path: string): void {
+  try {
+    if (Number(readFileSync(path, 'utf8').trim()) === process.pid) unlinkSync(path);
+  } catch {
+    // Already gone.
+  }
+}
+
+/** Without -n keepalived detaches; keel starts itself again in the background with -n. */
+function daemonize(argv: readonly string[]): number {
+  const child = spawn(process.execPath, [process.argv[1]!, ...argv, '--dont-fork'], { detached: true, stdio: 'ignore' });
+  child.unref();
+  return 0;
+}
+
+export async function runDaemon(flags: Flags, argv: readonly string[]): Promise<number> {
+  if (!flags['dont-fork']) return daemonize(argv);
+  const log = createLogger({ console: !!flags['log-console'], detail: !!flags['log-detail'], file: flags['log-file'] });
+  const file = flags['use-file'] ?? DEFAULT_CONFIG;
+  const pidFile = flags.pid ?? DEFAULT_PID;
+  log.info('Starting keel (keepalived 2.2.7 compatible)');
+  if (!claimPidFile(pidFile, log)) return 1;
+  if (flags.vrrp_pid) claimPidFile(flags.vrrp_pid, log);
+
+  const opts: Parameters<typeof loadConfigFile>[1] = {};
+  if (flags['config-id'] !== undefined) opts.configId = flags['config-id'];
+  const { config, diagnostics } = loadConfigFile(file, opts);
+  for (const d of diagnostics.list) {
+    if (d.severity === 'error' || d.severity === 'warning' || d.severity === 'security') log.error(formatDiagnostic(d));
+  }
+  if (diagnostics.list.some((d) => d.severity === 'error' && /not exist|cannot open|No such file/i.test(d.message)) && !existsSync(file)) {
+    log.error(`Configuration file '${file}' does not exist`);
+    removePidFile(pidFile);
+    return 1;
+  }
+
+  let engine: VrrpEngine | undefined;
+  let closePorts: (() => void) | undefined;
+  const runVrrp = !flags.check && config.vrrp_instances.length > 0;
+  if (runVrrp) {
+    try {
+      const ports = await openKernelPorts();
+      closePorts = ports.close;
+      engine = new VrrpEngine({
+        ...ports, clock: realClock, log,
+        onNotify: (e: NotifyEffect) => log.detail(describeNotify(e)),
+      });
+      await engine.start(config);
+    } catch (e) {
+      log.error(`cannot start VRRP: ${(e as Error).message}`);
+      removePidFile(pidFile);
+      return 1;
+    }
+  }
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
+      log.info(`Stopping (${signal})`);
+      const done = (): void => {
+        closePorts?.();
+        removePidFile(pidFile);
+        if (flags.vrrp_pid) removePidFile(flags.vrrp_pid);
+        log.info('Stopped keel');
+        resolve(0);
+      };
+      const force = setTimeout(done, STOP_GRACE_MS);
+      (engine ? engine.stop() : Promise.resolve()).catch((e: Error) => log.error(e.message)).finally(() => {
+        clearTimeout(force);
+        done();
+      });
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGHUP', () => log.info('Reload requested: keel does not reload yet (issue 8); the running configuration stays'));
+    process.on('SIGUSR1', () => writeDump(DATA_DUMP, formatDataDump(config, engine), log));
+    process.on('SIGUSR2', () => writeDump(STATS_DUMP, formatStatsDump(engine), log));
+  });
+}
+
+function writeDump(path: string, text: string, log: Logger): void {
+  try {
+    writeFileSync(path, text);
+  } catch (e) {
+    log.error(`cannot write ${path}: ${(e as Error).message}`);
+  }
+}
+
+function describeNotify(e: NotifyEffect): string {
+  switch (e.type) {
+    case 'notify': return `(${e.instance}) notify ${e.state} priority ${e.priority}`;
+    case 'notify-group': return `(${e.group}) group notify ${e.state}`;
+    case 'notify-priority': return `(${e.instance}) priority now ${e.priority} (${e.state})`;
+    case 'notify-event': return `(${e.instance}) ${e.event}`;
+  }
+}
+
+export type { Config };

@@ -1,0 +1,84 @@
+// Loads keel's N-API addon (native/keel_net.c, built by `npm run build`): the IPv6 VRRP socket,
+// the packet socket for gratuitous ARP / NA, and interface facts. Loaded on first use, so a
+// machine without it can still check configs and run IPv4 VRRP; what needs it gets a clear error.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** An opaque socket handle owned by the addon. */
+export type NativeHandle = { readonly __native: unique symbol };
+
+export interface NativeError extends Error {
+  code: string;
+  errno: number;
+  syscall: string;
+  /** strerror() text alone ("Network is down"). */
+  detail: string;
+  interface?: string;
+}
+
+export type V6PacketCallback = (
+  err: NativeError | null, data?: Buffer, src?: string, dst?: string | null, hopLimit?: number, ifindex?: number,
+) => void;
+
+export interface KeelNet {
+  vrrp6Open(ifname: string, ifindex: number, protocol: number, groups: readonly string[], cb: V6PacketCallback): NativeHandle;
+  vrrp6Send(h: NativeHandle, data: Uint8Array, dst: string, src: string | null, hopLimit: number | null): number;
+  vrrp6Close(h: NativeHandle): void;
+  packetOpen(): NativeHandle;
+  /** [frames sent, errno that stopped it or 0]. */
+  packetSend(h: NativeHandle, ifindex: number, frames: readonly Uint8Array[], start: number): [number, number];
+  packetClose(h: NativeHandle): void;
+  interfaceInfo(name: string): { index: number; mac: Buffer | null; flags: number };
+}
+
+/** The repository root: the nearest folder above this file with a package.json (dist/src/net -> ../../..). */
+function findRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    dir = resolve(dir, '..');
+  }
+  return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+}
+
+const ROOT = findRoot();
+
+export const ADDON_PATHS = [
+  join(ROOT, 'native', 'build', 'Release', 'keel_net.node'),
+  join(ROOT, 'build', 'Release', 'keel_net.node'),
+];
+
+let cached: KeelNet | Error | undefined;
+
+/** The addon, or a thrown Error saying how to build it. */
+export function keelNet(): KeelNet {
+  if (cached === undefined) cached = load();
+  if (cached instanceof Error) throw cached;
+  return cached;
+}
+
+/** Whether the addon loads (tests and `keel` report what is missing instead of failing later). */
+export function keelNetError(): Error | undefined {
+  try {
+    keelNet();
+    return undefined;
+  } catch (e) {
+    return e as Error;
+  }
+}
+
+function load(): KeelNet | Error {
+  const require = createRequire(import.meta.url);
+  const path = ADDON_PATHS.find((p) => existsSync(p));
+  if (!path) {
+    return new Error(`keel's native addon is missing (${ADDON_PATHS[0]}): run \`npm run build\` ` +
+      '(it needs python3, make, a C compiler and Node\'s headers); IPv6 VRRP and gratuitous ARP/NA need it');
+  }
+  try {
+    return require(path) as KeelNet;
+  } catch (e) {
+    return new Error(`keel's native addon ${path} does not load (${(e as Error).message}): rebuild it with \`npm run build\``);
+  }
+}
