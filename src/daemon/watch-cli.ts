@@ -1,8 +1,11 @@
 // `keel watch --pcap FILE [--json]`: decode the VRRP adverts in a capture, one line (or JSON
 // object) per advert, then a summary per virtual router with its master and conflicts.
-// `keel watch IFACE` (live capture) comes later; for now it says so.
+// `keel watch IFACE [--json] [--seconds N]`: the same, live, from raw VRRP sockets on IFACE
+// (IPv4 protocols 112 and 51, IPv6 112) until SIGINT/SIGTERM or N seconds, then the summary.
 import { readFile } from 'node:fs/promises';
 import { readCapture, ipFromFrame, linkTypeName, type CaptureFrame } from '../capture/pcap.js';
+import type { ReceivedPacket, VrrpSocket, VrrpSocketOptions } from '../net/ports.js';
+import { buildIPv6Header, parseAddress, VRRP_GROUP4, VRRP_GROUP6 } from '../vrrp/ip.js';
 import {
   formatTime, isoTime, newWatch, observe, recordFromFrame, recordJson, summarize,
   type AdvertRecord, type VridSummary, type WatchSummary,
@@ -14,17 +17,20 @@ export interface WatchIo {
 }
 
 const USAGE = `usage: keel watch --pcap FILE [--json]     (-r FILE works too, as in tcpdump)
-       keel watch IFACE                   (live capture: not available yet)
+       keel watch IFACE [--json] [--seconds N]
 
 Decode VRRP (protocol 112) adverts from a pcap or pcapng capture (tcpdump -w FILE), print one
 line per advert (--json: one JSON object per advert, then one {"summary": ...} object), and
-report per virtual router the routers seen, the master and any conflicts.`;
+report per virtual router the routers seen, the master and any conflicts. Live on IFACE, keel
+joins the VRRP groups (224.0.0.18, ff02::12) and sees every multicast advert on the link; unicast
+adverts between two other hosts never reach it (capture those with tcpdump on a mirror port).`;
 
 interface WatchArgs {
   pcap?: string;
   iface?: string;
   json: boolean;
   help: boolean;
+  seconds?: number;
 }
 
 function parseArgs(argv: string[]): WatchArgs | string {
@@ -32,6 +38,11 @@ function parseArgs(argv: string[]): WatchArgs | string {
   for (let i = 0; i < argv.length; i++) {
     const w = argv[i]!;
     if (w === '--json') a.json = true;
+    else if (w === '--seconds') {
+      const n = Number(argv[++i]);
+      if (!Number.isFinite(n) || n <= 0) return '--seconds needs a positive number';
+      a.seconds = n;
+    }
     else if (w === '-h' || w === '--help') a.help = true;
     else if (w === '--pcap' || w === '-r') {
       const f = argv[++i];
@@ -87,11 +98,7 @@ async function watch(argv: string[], io: WatchIo): Promise<number> {
     return 1;
   }
   if (a.pcap === undefined) {
-    if (a.iface !== undefined) {
-      io.err(`keel watch: live capture on '${a.iface}' is not available yet in this version; capture with\n` +
-        `  tcpdump -i ${a.iface} -w vrrp.pcap 'ip proto 112 or ip6 proto 112 or ip proto 51'\nand run: keel watch --pcap vrrp.pcap\n`);
-      return 1;
-    }
+    if (a.iface !== undefined) return watchLive(a.iface, a, io);
     io.err(`keel watch: nothing to watch\n${USAGE}\n`);
     return 1;
   }
@@ -154,6 +161,71 @@ async function watch(argv: string[], io: WatchIo): Promise<number> {
     return 1;
   }
   return 0;
+}
+
+/** Live: raw sockets on the interface; every packet printed as it comes, the summary at the end. */
+async function watchLive(iface: string, a: WatchArgs, io: WatchIo): Promise<number> {
+  const { KernelVrrpTransport } = await import('../net/vrrp-socket.js');
+  const transport = new KernelVrrpTransport();
+  const sockets: VrrpSocket[] = [];
+  const opens: [VrrpSocketOptions, string][] = [
+    [{ family: 'inet', interface: iface, groups: [VRRP_GROUP4], protocol: 112 }, 'IPv4 VRRP'],
+    [{ family: 'inet', interface: iface, groups: [], protocol: 51 }, 'IPv4 AH'],
+    [{ family: 'inet6', interface: iface, groups: [VRRP_GROUP6], protocol: 112 }, 'IPv6 VRRP'],
+  ];
+  const problems: string[] = [];
+  for (const [o, what] of opens) {
+    try {
+      sockets.push(await transport.open(o));
+    } catch (e) {
+      problems.push(`${what}: ${(e as Error).message}`);
+    }
+  }
+  if (!sockets.length) {
+    io.err(`keel watch: cannot watch ${iface}: ${problems.join('; ')}\n`);
+    return 1;
+  }
+  for (const p of problems) io.err(`keel watch: ${p} (watching the rest)\n`);
+  const w = newWatch();
+  let index = 0;
+  let out = Promise.resolve(true);
+  for (const s of sockets) {
+    s.onPacket((p) => {
+      const t = Date.now();
+      const rec = recordFromFrame({ index: index++, tsSec: Math.floor(t / 1000), tsNsec: (t % 1000) * 1_000_000, segment: '', ip: ipOf(p) });
+      if (!rec) return;
+      observe(w, rec);
+      const line = a.json ? JSON.stringify(recordJson(rec)) : humanLine(rec, false);
+      out = out.then(() => io.out(line + '\n'));
+    });
+    s.onError((e) => io.err(`keel watch: ${e.message}\n`));
+  }
+  await new Promise<void>((resolve) => {
+    const done = (): void => resolve();
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+    if (a.seconds !== undefined) setTimeout(done, a.seconds * 1000);
+  });
+  for (const s of sockets) s.close();
+  await out;
+  const summary = summarize(w);
+  const text = a.json
+    ? JSON.stringify({ summary: summaryJson(summary, index, 0, false) }) + '\n'
+    : summaryLines(summary, index, 0, false).join('\n') + '\n';
+  await io.out(text);
+  return 0;
+}
+
+/** An IPv6 socket gives the VRRP message alone: put back the header its facts describe. */
+function ipOf(p: ReceivedPacket): Uint8Array {
+  if (p.withIpHeader) return p.data;
+  const src = parseAddress(p.src)?.bytes ?? new Uint8Array(16);
+  const dst = parseAddress(p.dst)?.bytes ?? new Uint8Array(16);
+  const h = buildIPv6Header({ src, dst, nextHeader: 112, payloadLength: p.data.length, hopLimit: p.ttl < 0 ? 255 : p.ttl, trafficClass: 0xc0, flowLabel: 0 });
+  const ip = new Uint8Array(h.length + p.data.length);
+  ip.set(h, 0);
+  ip.set(p.data, h.length);
+  return ip;
 }
 
 function segmentOf(f: CaptureFrame, vlans: number[]): string {

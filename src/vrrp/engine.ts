@@ -15,7 +15,7 @@ import { advertSpecFromInstance, expectedFromInstance } from './advert-config.js
 import { paramsFromConfig, stripPrefix, type InstanceParams } from './instance-params.js';
 import { VRRP_GROUP4, VRRP_GROUP6, type Family } from './ip.js';
 import { decodeIpPacket, decodeVrrp, encodeAdvert, encodeVrrp, type DecodeResult, type ExpectedInstance, type RejectReason } from './packet.js';
-import { trackerKey, type TrackerValue } from './priority.js';
+import { trackerKey, type TrackerKind, type TrackerValue } from './priority.js';
 import {
   initialState, step, type Advert, type Effect, type InstanceState, type TimerName, type VrrpEvent, type VrrpState,
 } from './state-machine.js';
@@ -122,6 +122,8 @@ export class VrrpEngine {
   private readonly timers = new Map<string, TimerHandle>();
   private readonly linkState = new Map<string, LinkInfo>();
   private running = false;
+  /** Tracker values set before or after start (scripts, files, processes). */
+  private readonly trackerValues: Record<string, TrackerValue> = {};
   /** Effects are applied in order; kernel work is chained so a removal never overtakes an add. */
   private kernelQueue: Promise<unknown> = Promise.resolve();
   readonly counters: EngineCounters = { received: 0, dropped: {}, sent: 0, sendErrors: 0 };
@@ -232,6 +234,15 @@ export class VrrpEngine {
     this.sockets.clear();
   }
 
+  /** A tracked script, file, process (or BFD) changed: every instance tracking it re-evaluates. */
+  setTracker(kind: TrackerKind, name: string, value: TrackerValue): void {
+    this.trackerValues[trackerKey(kind, name)] = value;
+    if (!this.running) return;
+    const now = this.deps.clock.nowUs();
+    const cause = `${kind} ${name} ${value === true ? 'up' : value === false ? 'down' : String(value)}`;
+    for (let i = 0; i < this.units.length; i++) this.stepUnit(i, { type: 'tracker', now, kind, name, value }, cause);
+  }
+
   // -------------------------------------------------------------------------------------------
   // Set-up.
 
@@ -325,7 +336,7 @@ export class VrrpEngine {
 
   /** The current value of every interface tracker (address trackers: no source address yet). */
   private trackerSnapshot(): Record<string, TrackerValue> {
-    const out: Record<string, TrackerValue> = {};
+    const out: Record<string, TrackerValue> = { ...this.trackerValues };
     for (const r of this.rt.values()) {
       for (const t of r.params.trackers) {
         if (t.kind === 'interface') out[trackerKey('interface', t.name)] = this.linkUp(t.name);
