@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# keel demo: check the bundled sample configurations, show how a broken one is reported,
-# and print one as typed JSON. (The network-namespace lab arrives with the VRRP daemon.)
+# keel demo: check the bundled sample configurations and show how a broken one is reported,
+# then (as root) run two keel directors in a lab of network namespaces and fail over between them.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 KEEL=./bin/keel
@@ -34,5 +34,8 @@ $KEEL -t -f "$tmp/broken.conf"
 echo "(exit code $?)"
 
 echo
-echo "== keel -t --dump-json on samples/two-routers-vip.conf (first 40 lines)"
-$KEEL -t --dump-json -f samples/two-routers-vip.conf 2>/dev/null | head -40
+if [ "$(id -u)" = 0 ] && command -v ip >/dev/null; then
+  node scripts/demo-lab.mjs
+else
+  echo "== The VRRP lab needs root and iproute2 (network namespaces): run 'sudo npm run demo'"
+fi
