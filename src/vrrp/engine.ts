@@ -572,6 +572,15 @@ export class VrrpEngine {
     });
   }
 
+  /** vrrp_garp_interval / vrrp_gna_interval, or the garp_group naming the interface. */
+  private garpSpacing(ifname: string): { garpIntervalMs?: number; gnaIntervalMs?: number } {
+    const g = this.config.global_defs;
+    const grp = this.config.garp_groups.find((x) => x.interfaces?.includes(ifname));
+    const garp = grp?.garp_interval ?? g.vrrp_garp_interval;
+    const gna = grp?.gna_interval ?? g.vrrp_gna_interval;
+    return { ...(garp ? { garpIntervalMs: garp * 1000 } : {}), ...(gna ? { gnaIntervalMs: gna * 1000 } : {}) };
+  }
+
   private garp(instance: string, addrs: readonly string[], repeat: number): void {
     const r = this.rt.get(instance);
     if (!r || repeat <= 0 || !addrs.length) return;
@@ -584,12 +593,13 @@ export class VrrpEngine {
       const kind = a.includes(':') ? 'Unsolicited Neighbour Adverts' : 'gratuitous ARPs';
       this.deps.log.detail(`(${instance}) Sending/queueing ${kind} on ${ifname} for ${a}`);
     }
-    // Sent after the addresses are in place (the kernel queue), from the VMAC's MAC on a VMAC.
-    this.kernel(async () => {
+    // Sent once the addresses are in place (after the kernel work queued so far), from the VMAC's
+    // MAC on a VMAC; later kernel work does not wait for a slow, spaced-out announcement.
+    void this.kernelQueue.then(async () => {
       for (const [ifname, list] of byIf) {
         const mac = r.vmac && ifname === r.vmac.name ? r.vmac.mac : this.linkState.get(ifname)?.mac;
         try {
-          await this.deps.garp.announce(ifname, mac, list, repeat);
+          await this.deps.garp.announce(ifname, mac, list, repeat, this.garpSpacing(ifname));
         } catch (e) {
           this.deps.log.error(`(${instance}) cannot send gratuitous ARPs on ${ifname}: ${(e as Error).message}`);
         }
