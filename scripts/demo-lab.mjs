@@ -65,7 +65,7 @@ vrrp_instance VI_1 {
 function startKeel(host, name, priority) {
   const file = join(dir, `${name}.conf`);
   writeFileSync(file, config(name, priority));
-  const p = host.spawn(process.execPath, [KEEL, '-n', '-l', '-f', file, '-p', join(dir, `${name}.pid`)]);
+  const p = host.spawn(process.execPath, [KEEL, '-n', '-l', '-f', file, '-p', join(dir, `${name}.pid`), '--control', join(dir, `${name}.sock`)]);
   const state = { last: '', lines: [], proc: p };
   let buf = '';
   p.stderr.on('data', (d) => {
@@ -117,6 +117,10 @@ try {
   const elect = await until('election', () => k1.last === 'MASTER' && k2.last === 'BACKUP', 15000);
   say(`   elected after ${(elect / 1000).toFixed(1)} s (backups wait 3 adverts + skew before claiming)`);
   say(`   dir1 eth0: ${dir1.ip('-4', '-br', 'addr', 'show', 'eth0').trim()}`);
+  say();
+  say('== keel status on dir2 (live state from the control socket)');
+  const st = spawnSync(process.execPath, [KEEL, 'status', '--control', join(dir, 'dir2.sock')], { encoding: 'utf8' });
+  for (const l of (st.stdout || st.stderr).trim().split('\n')) say(`   ${l}`);
   say();
 
   say('== keel watch eth0 on the client for 2 s (every router on the LAN, and conflicts)');

@@ -34,6 +34,15 @@ export function main(argv: string[]): number {
       });
     return 0; // replaced by the watch's own exit code when it finishes
   }
+  if (argv[0] === 'status') {
+    void import('./status-cli.js')
+      .then(({ runStatus }) => runStatus(argv.slice(1), (x) => process.stdout.write(x), (x) => process.stderr.write(x)))
+      .then((code) => { process.exitCode = code; }, (e: Error) => {
+        process.stderr.write(`keel status: internal error: ${e.message}\n`);
+        process.exitCode = 70;
+      });
+    return 0;
+  }
   let parsed;
   try {
     parsed = parseFlags(argv);

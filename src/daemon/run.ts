@@ -12,6 +12,8 @@ import type { Flags } from './cli.js';
 import { openKernelPorts } from './kernel-ports.js';
 import { createLogger, type Logger } from './log.js';
 import { formatDataDump, formatStatsDump } from './dumps.js';
+import { closeControl, DEFAULT_CONTROL, serveControl, type DaemonStatus } from './control.js';
+import type { Server } from 'node:net';
 
 export const DEFAULT_CONFIG = '/etc/keepalived/keepalived.conf';
 const DEFAULT_PID = '/run/keepalived.pid';
@@ -101,6 +103,15 @@ export async function runDaemon(flags: Flags, argv: readonly string[]): Promise<
     }
   }
 
+  const controlPath = flags.control ?? DEFAULT_CONTROL;
+  const startedAt = new Date().toISOString();
+  let control: Server | undefined;
+  try {
+    control = serveControl(controlPath, () => statusOf(engine, file, startedAt), (m) => log.error(m));
+  } catch (e) {
+    log.error(`control socket ${controlPath}: ${(e as Error).message}`);
+  }
+
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: string): void => {
@@ -108,6 +119,7 @@ export async function runDaemon(flags: Flags, argv: readonly string[]): Promise<
       stopping = true;
       log.info(`Stopping (${signal})`);
       const done = (): void => {
+        if (control) closeControl(control, controlPath);
         closePorts?.();
         removePidFile(pidFile);
         if (flags.vrrp_pid) removePidFile(flags.vrrp_pid);
@@ -126,6 +138,30 @@ export async function runDaemon(flags: Flags, argv: readonly string[]): Promise<
     process.on('SIGUSR1', () => writeDump(DATA_DUMP, formatDataDump(config, engine), log));
     process.on('SIGUSR2', () => writeDump(STATS_DUMP, formatStatsDump(engine), log));
   });
+}
+
+function statusOf(engine: VrrpEngine | undefined, config: string, startedAt: string): DaemonStatus {
+  return {
+    pid: process.pid,
+    version: 'keel (keepalived 2.2.7 compatible)',
+    config,
+    startedAt,
+    instances: (engine?.instances ?? []).map((s) => {
+      const t = engine?.lastTransition.get(s.params.name);
+      const master = s.state === 'MASTER'
+        ? { address: s.params.srcAddress ?? '', priority: s.effectivePriority }
+        : s.masterAddr ? { address: s.masterAddr, priority: s.masterPriority } : undefined;
+      return {
+        name: s.params.name, state: s.state, interface: s.params.interface, vrid: s.params.vrid,
+        priority: s.basePriority, effectivePriority: s.effectivePriority,
+        ...(master ? { master } : {}),
+        ...(t ? { lastTransition: { from: t.from, to: t.to, at: new Date(t.at).toISOString(), cause: t.cause } } : {}),
+        trackers: { ...s.trackers },
+        vips: [...s.params.vips],
+      };
+    }),
+    ...(engine ? { counters: engine.counters } : {}),
+  };
 }
 
 function writeDump(path: string, text: string, log: Logger): void {

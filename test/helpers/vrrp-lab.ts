@@ -14,6 +14,8 @@ export interface Router {
   readonly impl: Implementation;
   readonly host: LabHost;
   readonly proc: ChildProcess;
+  /** keel's control socket (namespaces share the filesystem: one per router). */
+  readonly control: string;
   /** Log lines so far, each with the monotonic time (ms) it was read. */
   readonly lines: { t: number; text: string }[];
   /** The last "Entering X STATE" of an instance, or undefined. */
@@ -51,7 +53,7 @@ export function startRouter(impl: Implementation, host: LabHost, conf: string, e
   writeFileSync(file, conf);
   const pid = (n: string): string => join(dir, `${n}.pid`);
   const args = impl === 'keel'
-    ? ['-n', '-l', '-D', '-f', file, '-p', pid('main'), ...extra]
+    ? ['-n', '-l', '-D', '-f', file, '-p', pid('main'), '--control', join(dir, 'keel.sock'), ...extra]
     : ['-n', '-l', '-D', '-P', '-f', file, '-p', pid('main'), '-r', pid('vrrp'), '-c', pid('check'), ...extra];
   const proc = impl === 'keel' ? host.spawn(process.execPath, [KEEL, ...args]) : host.spawn('keepalived', args);
   const lines: { t: number; text: string }[] = [];
@@ -72,7 +74,7 @@ export function startRouter(impl: Implementation, host: LabHost, conf: string, e
   const exit = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
   const entering = /^\((\S+)\) Entering (MASTER|BACKUP|FAULT) STATE/;
   return {
-    impl, host, proc, lines,
+    impl, host, proc, lines, control: join(dir, 'keel.sock'),
     state(instance = 'VI_1') {
       for (let i = lines.length - 1; i >= 0; i--) {
         const m = entering.exec(lines[i]!.text);

@@ -6,7 +6,8 @@
 // failover benchmark (test/bench/failover.bench.ts) measures the times themselves.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { keepalivedUnavailable, netnsUnavailable, which } from '../helpers/env.js';
+import { spawnSync } from 'node:child_process';
+import { KEEL, keepalivedUnavailable, netnsUnavailable, which } from '../helpers/env.js';
 import { Lab } from '../helpers/lab.js';
 import {
   addressesOn, globalDefs, hasAddress, instance, removeTempDirs, startRouter, waitFor,
@@ -49,6 +50,15 @@ for (const master of ['keel', 'keepalived'] as const) {
     const s = start(backup, l, 'b', instance({ priority: 100 }));
     const all = (): Router[] => [m, s];
     await waitFor('election', () => m.state() === 'MASTER' && s.state() === 'BACKUP' && hasAddress(a, VIP) && !hasAddress(b, VIP), 15_000, all());
+    // keel status answers on its control socket with what it is and whom it hears.
+    const keel = m.impl === 'keel' ? m : s;
+    const st = spawnSync(process.execPath, [KEEL, 'status', '--json', '--control', keel.control], { encoding: 'utf8' });
+    assert.equal(st.status, 0, st.stderr);
+    const vi = (JSON.parse(st.stdout) as { instances: { name: string; state: string; master?: { address: string; priority?: number }; lastTransition?: { to: string } }[] }).instances[0]!;
+    assert.equal(vi.name, 'VI_1');
+    assert.equal(vi.state, keel === m ? 'MASTER' : 'BACKUP');
+    assert.deepEqual(vi.master, { address: '10.77.0.1', priority: 150 });
+    assert.equal(vi.lastTransition?.to, vi.state);
 
     // SIGTERM: priority 0, so the backup takes over after its skew time (0.61 s for priority 100).
     let t0 = performance.now();

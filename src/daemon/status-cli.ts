@@ -1,0 +1,57 @@
+// `keel status [--json] [--control PATH]`: a running daemon's live state.
+import { DEFAULT_CONTROL, requestStatus, type DaemonStatus } from './control.js';
+
+const USAGE = 'usage: keel status [--json] [--control PATH]';
+
+export async function runStatus(argv: string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  let json = false;
+  let path = DEFAULT_CONTROL;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--json') json = true;
+    else if (a === '--control') {
+      const p = argv[++i];
+      if (!p) {
+        err(`keel status: --control needs a path\n${USAGE}\n`);
+        return 1;
+      }
+      path = p;
+    } else if (a.startsWith('--control=')) path = a.slice('--control='.length);
+    else if (a === '-h' || a === '--help') {
+      out(USAGE + '\n');
+      return 0;
+    } else {
+      err(`keel status: unknown argument '${a}'\n${USAGE}\n`);
+      return 1;
+    }
+  }
+  let s: DaemonStatus;
+  try {
+    s = await requestStatus(path);
+  } catch (e) {
+    err(`keel status: ${(e as Error).message}\n`);
+    return 1;
+  }
+  out(json ? JSON.stringify(s, null, 2) + '\n' : formatStatus(s));
+  return 0;
+}
+
+export function formatStatus(s: DaemonStatus): string {
+  const lines = [`keel pid ${s.pid}, ${s.version}, config ${s.config}, up since ${s.startedAt}`, ''];
+  if (!s.instances.length) lines.push('No VRRP instances.');
+  const rows = s.instances.map((i) => [
+    i.name, i.state, `${i.interface ?? '-'}/${i.vrid}`, `${i.effectivePriority}${i.effectivePriority !== i.priority ? ` (base ${i.priority})` : ''}`,
+    i.master ? `${i.master.address}${i.master.priority !== undefined ? ` prio ${i.master.priority}` : ''}` : '-',
+    i.lastTransition ? `${i.lastTransition.from}->${i.lastTransition.to} at ${i.lastTransition.at} (${i.lastTransition.cause})` : '-',
+  ]);
+  if (rows.length) {
+    const head = ['INSTANCE', 'STATE', 'IF/VRID', 'PRIORITY', 'MASTER', 'LAST TRANSITION'];
+    const w = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
+    for (const r of [head, ...rows]) lines.push(r.map((x, c) => (c === r.length - 1 ? x : x.padEnd(w[c]!))).join('  ').trimEnd());
+    for (const i of s.instances) {
+      const t = Object.entries(i.trackers);
+      if (t.length) lines.push(`  ${i.name} trackers: ${t.map(([k, v]) => `${k}=${String(v)}`).join(', ')}`);
+    }
+  }
+  return lines.join('\n') + '\n';
+}
