@@ -86,16 +86,18 @@ export async function runDaemon(flags: Flags, argv: readonly string[]): Promise<
 
   let engine: VrrpEngine | undefined;
   let closePorts: (() => void) | undefined;
-  const runVrrp = !flags.check && config.vrrp_instances.length > 0;
-  if (runVrrp) {
+  const startVrrp = async (c: Config): Promise<void> => {
+    const ports = await openKernelPorts();
+    closePorts = ports.close;
+    engine = new VrrpEngine({
+      ...ports, clock: realClock, log,
+      onNotify: (e: NotifyEffect) => log.detail(describeNotify(e)),
+    });
+    await engine.start(c);
+  };
+  if (!flags.check && config.vrrp_instances.length > 0) {
     try {
-      const ports = await openKernelPorts();
-      closePorts = ports.close;
-      engine = new VrrpEngine({
-        ...ports, clock: realClock, log,
-        onNotify: (e: NotifyEffect) => log.detail(describeNotify(e)),
-      });
-      await engine.start(config);
+      await startVrrp(config);
     } catch (e) {
       log.error(`cannot start VRRP: ${(e as Error).message}`);
       removePidFile(pidFile);
@@ -103,6 +105,7 @@ export async function runDaemon(flags: Flags, argv: readonly string[]): Promise<
     }
   }
 
+  let current: Config = config;
   const controlPath = flags.control ?? DEFAULT_CONTROL;
   const startedAt = new Date().toISOString();
   let control: Server | undefined;
@@ -114,6 +117,32 @@ export async function runDaemon(flags: Flags, argv: readonly string[]): Promise<
 
   return new Promise<number>((resolve) => {
     let stopping = false;
+    // SIGHUP: a config with errors is logged and ignored (the running one stays); a valid one is
+    // applied as a difference (VrrpEngine.reload).
+    const reload = async (): Promise<void> => {
+      log.info('Reloading');
+      const next = loadConfigFile(file, opts);
+      const bad = next.diagnostics.list.filter((d) => d.severity === 'error' || d.severity === 'security');
+      for (const d of next.diagnostics.list) {
+        if (d.severity === 'error' || d.severity === 'warning' || d.severity === 'security') log.error(formatDiagnostic(d));
+      }
+      if (bad.length) {
+        log.error(`Reload failed: ${bad.length} error${bad.length === 1 ? '' : 's'} in ${file}; keeping the running configuration`);
+        return;
+      }
+      try {
+        if (engine) {
+          const r = await engine.reload(next.config);
+          log.info(`Reload finished: ${r.kept.length} kept, ${r.updated.length} updated, ${r.removed.length} removed, ${r.added.length} added`);
+        } else if (!flags.check && next.config.vrrp_instances.length > 0) {
+          await startVrrp(next.config);
+          log.info('Reload finished: VRRP started');
+        }
+        current = next.config;
+      } catch (e) {
+        log.error(`Reload failed: ${(e as Error).message}`);
+      }
+    };
     const stop = (signal: string): void => {
       if (stopping) return;
       stopping = true;
@@ -134,8 +163,13 @@ export async function runDaemon(flags: Flags, argv: readonly string[]): Promise<
     };
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
-    process.on('SIGHUP', () => log.info('Reload requested: keel does not reload yet (issue 8); the running configuration stays'));
-    process.on('SIGUSR1', () => writeDump(DATA_DUMP, formatDataDump(config, engine), log));
+    let reloading = false;
+    process.on('SIGHUP', () => {
+      if (reloading || stopping) return;
+      reloading = true;
+      reload().finally(() => { reloading = false; });
+    });
+    process.on('SIGUSR1', () => writeDump(DATA_DUMP, formatDataDump(current, engine), log));
     process.on('SIGUSR2', () => writeDump(STATS_DUMP, formatStatsDump(engine), log));
   });
 }

@@ -16,8 +16,9 @@ import { paramsFromConfig, stripPrefix, type InstanceParams } from './instance-p
 import { VRRP_GROUP4, VRRP_GROUP6, type Family } from './ip.js';
 import { decodeIpPacket, decodeVrrp, encodeAdvert, encodeVrrp, type DecodeResult, type ExpectedInstance, type RejectReason } from './packet.js';
 import { trackerKey, type TrackerKind, type TrackerValue } from './priority.js';
+import { evaluate } from './priority.js';
 import {
-  initialState, step, type Advert, type Effect, type InstanceState, type TimerName, type VrrpEvent, type VrrpState,
+  draft, initialState, step, type Advert, type Effect, type InstanceState, type TimerName, type VrrpEvent, type VrrpState,
 } from './state-machine.js';
 import { initialGroupState, stepGroup, type GroupState } from './sync-group.js';
 import { setupVmac, teardownVmac, vmacSysctls, type VmacSysctls } from '../net/vmac.js';
@@ -39,6 +40,30 @@ export interface EngineDeps {
   onTransition?: (t: TransitionRecord) => void;
   /** The /proc/sys writes VMACs need (tests root them in a temporary folder). */
   vmacSysctls?: VmacSysctls;
+}
+
+export interface ReloadSummary {
+  kept: string[];
+  updated: string[];
+  removed: string[];
+  added: string[];
+}
+
+/** What must stay the same for an instance to keep its state across a reload. */
+function identity(v: VrrpInstance, c: Config): string {
+  const g = c.vrrp_sync_groups.find((x) => x.group.includes(v.name));
+  return JSON.stringify([
+    v.virtual_router_id, v.interface, v.family, v.version, v.use_vmac ?? null, v.vmac_xmit_base,
+    v.unicast_peer.length > 0, v.authentication?.auth_type ?? 'none', v.mcast_dst_ip ?? null,
+    v.unicast_src_ip ?? v.mcast_src_ip ?? null, g ? [g.name, ...g.group] : null,
+  ]);
+}
+
+/** The same state under new parameters: the configured priority may have moved. */
+function retune(s: InstanceState, params: InstanceParams): InstanceState {
+  const d = draft(s);
+  const view = evaluate(params.priority, params.trackers, d.trackers);
+  return { ...d, params, basePriority: params.priority, effectivePriority: view.effective };
 }
 
 export interface TransitionRecord {
@@ -142,15 +167,29 @@ export class VrrpEngine {
   /** Resolve interfaces, open sockets, clean up leftovers, and start every instance. */
   async start(config: Config): Promise<void> {
     this.config = config;
-    const { addresses, log } = this.deps;
+    const { addresses } = this.deps;
     for (const l of await addresses.links()) this.linkState.set(l.name, l);
     addresses.onLink((e) => this.onLink(e));
+    for (const r of await this.prepare(config, config.vrrp_instances, [])) this.install(r);
+    await this.openSockets();
+    await this.removeLeftovers();
+    this.buildUnits();
+    this.running = true;
+    const trackers = this.trackerSnapshot();
+    const now = this.deps.clock.nowUs();
+    for (let i = 0; i < this.units.length; i++) this.stepUnit(i, { type: 'start', now, trackers }, 'start');
+  }
 
-    // Interfaces first: VMACs are created before anything is bound to them.
+  /**
+   * Runtimes for `instances`: VMACs created first (nothing can bind to them before), source
+   * addresses read, parameters built. `vmacsInUse`: VMAC names other instances keep.
+   */
+  private async prepare(config: Config, instances: readonly VrrpInstance[], vmacsInUse: readonly string[]): Promise<Runtime[]> {
+    const { addresses, log } = this.deps;
     const primary = new Map<string, string | undefined>();
-    const runtimes: { v: VrrpInstance; xmitIf: string; vipIf: string; vmac?: Runtime['vmac'] }[] = [];
-    const vmacNamesInUse: string[] = [];
-    for (const v of config.vrrp_instances) {
+    const pending: { v: VrrpInstance; xmitIf: string; vipIf: string; vmac?: Runtime['vmac'] }[] = [];
+    const vmacNamesInUse = [...vmacsInUse];
+    for (const v of instances) {
       if (!v.interface || v.virtual_router_id === undefined) continue;
       let xmitIf = v.interface;
       let vipIf = v.interface;
@@ -173,16 +212,16 @@ export class VrrpEngine {
           log.error(`(${v.name}) cannot create VMAC on ${v.interface}: ${(e as Error).message}`);
         }
       }
-      runtimes.push({ v, xmitIf, vipIf, vmac });
+      pending.push({ v, xmitIf, vipIf, vmac });
     }
     // A VMAC has no address of its own: IPv4 adverts carry the base interface's (as keepalived).
     const srcIf = (v: VrrpInstance, xmitIf: string): string => (v.family === 'inet' ? v.interface! : xmitIf);
-    for (const { v, xmitIf } of runtimes) {
+    for (const { v, xmitIf } of pending) {
       const key = `${srcIf(v, xmitIf)}|${v.family}`;
       if (!primary.has(key)) primary.set(key, await this.primaryAddress(srcIf(v, xmitIf), v.family));
     }
-
-    for (const { v, xmitIf, vipIf, vmac } of runtimes) {
+    const out: Runtime[] = [];
+    for (const { v, xmitIf, vipIf, vmac } of pending) {
       const sync = config.vrrp_sync_groups.find((g) => g.group.includes(v.name));
       const { params, problems } = paramsFromConfig(v, config.global_defs, {
         sync,
@@ -196,20 +235,164 @@ export class VrrpEngine {
       const entries: AddressEntry[] = [...v.virtual_ipaddress, ...v.virtual_ipaddress_excluded];
       for (const a of entries) addrIf.set(stripPrefix(a.address), a.dev ?? vipIf);
       const mtu = this.linkState.get(xmitIf)?.mtu ?? 1500;
-      this.rt.set(v.name, {
+      out.push({
         v, params, xmitIf, vipIf, vmac, socketKey, expected: expectedFromInstance(v, config.global_defs, mtu),
         ipId: 0, ahSeq: 0, addrIf, mtu,
       });
-      this.channels.set(`${socketKey}|${params.vrid}`, v.name);
     }
+    return out;
+  }
 
+  private install(r: Runtime): void {
+    this.rt.set(r.v.name, r);
+    this.channels.set(`${r.socketKey}|${r.params.vrid}`, r.v.name);
+  }
+
+  /**
+   * SIGHUP with a valid config: apply only the difference. An instance whose identity (VRID,
+   * interface, family, version, VMAC, unicast/multicast, auth kind, sync group) is unchanged keeps
+   * its state, timers and addresses; only VIPs, eVIPs, routes and rules that left or arrived are
+   * touched (and only while it holds them). Removed instances go as keepalived removes them;
+   * new ones start; changed identities are removed and started afresh.
+   */
+  async reload(config: Config): Promise<ReloadSummary> {
+    const { log } = this.deps;
+    const old = this.config;
+    const summary: ReloadSummary = { kept: [], updated: [], removed: [], added: [] };
+    const newByName = new Map(config.vrrp_instances.filter((v) => v.interface && v.virtual_router_id !== undefined).map((v) => [v.name, v]));
+    const goes = new Set<string>();
+    const now = (): number => this.deps.clock.nowUs();
+    for (const [name, r] of this.rt) {
+      const v = newByName.get(name);
+      if (!v || identity(v, config) !== identity(r.v, old)) goes.add(name);
+    }
+    // A sync group goes and comes back whole when any member does.
+    for (const name of [...goes]) {
+      const g = this.unitFor(name);
+      if (g?.kind === 'group') for (const m of g.state.members) goes.add(m.params.name);
+    }
+    for (const name of goes) {
+      const ui = this.unitOf.get(name);
+      if (ui === undefined) continue;
+      const u = this.units[ui]!;
+      if (u.kind === 'group' && u.state.members[0]!.params.name !== name) continue;
+      this.stepUnit(ui, { type: 'remove', now: now() }, 'removed from the configuration');
+    }
+    for (const name of goes) {
+      const r = this.rt.get(name)!;
+      for (const k of [...this.timers.keys()]) if (k.startsWith(`${name}|`)) { this.timers.get(k)!.cancel(); this.timers.delete(k); }
+      this.channels.delete(`${r.socketKey}|${r.params.vrid}`);
+      this.rt.delete(name);
+      if (r.vmac) {
+        const vm = r.vmac;
+        this.kernel(async () => {
+          await teardownVmac(this.deps.addresses, { name: vm.name, family: r.v.family, parent: vm.parent }, this.deps.vmacSysctls ?? vmacSysctls);
+        });
+      }
+      if (newByName.has(name)) summary.updated.push(name);
+      else summary.removed.push(name);
+    }
+    await this.kernelQueue;
+
+    // Kept instances: new parameters, the same state; only the address difference is applied.
+    const states = new Map<string, InstanceState>();
+    for (const u of this.units) for (const m of unitMembers(u)) if (this.rt.has(m.params.name)) states.set(m.params.name, m);
+    this.config = config;
+    for (const [name, r] of [...this.rt]) {
+      const v = newByName.get(name)!;
+      const next = this.rebuild(r, v, config);
+      const st = states.get(name)!;
+      const changed = this.applyDifference(r, next, st);
+      this.rt.set(name, next);
+      states.set(name, retune(st, next.params));
+      if (changed) {
+        summary.updated.push(name);
+        log.info(`(${name}) configuration changed: ${changed}`);
+      } else summary.kept.push(name);
+    }
+    const fresh = config.vrrp_instances.filter((v) => newByName.has(v.name) && !this.rt.has(v.name));
+    const vmacsKept = [...this.rt.values()].flatMap((r) => (r.vmac ? [r.vmac.name] : []));
+    const made = await this.prepare(config, fresh, vmacsKept);
+    for (const r of made) {
+      this.install(r);
+      if (!summary.updated.includes(r.v.name)) summary.added.push(r.v.name);
+    }
     await this.openSockets();
-    await this.removeLeftovers();
-    this.buildUnits();
-    this.running = true;
+    this.closeUnusedSockets();
+    this.buildUnits(states);
     const trackers = this.trackerSnapshot();
-    const now = this.deps.clock.nowUs();
-    for (let i = 0; i < this.units.length; i++) this.stepUnit(i, { type: 'start', now, trackers }, 'start');
+    for (let i = 0; i < this.units.length; i++) {
+      const members = unitMembers(this.units[i]!);
+      if (members.every((m) => m.state === 'INIT' && made.some((r) => r.v.name === m.params.name))) {
+        this.stepUnit(i, { type: 'start', now: now(), trackers }, 'start (reload)');
+      }
+    }
+    return summary;
+  }
+
+  /** The kept instance's runtime for its new config (same interfaces, VMAC and socket). */
+  private rebuild(r: Runtime, v: VrrpInstance, config: Config): Runtime {
+    const sync = config.vrrp_sync_groups.find((g) => g.group.includes(v.name));
+    const src = r.params.srcAddress;
+    const { params } = paramsFromConfig(v, config.global_defs, { sync, primaryAddress: () => src });
+    const addrIf = new Map<string, string>();
+    for (const a of [...v.virtual_ipaddress, ...v.virtual_ipaddress_excluded]) addrIf.set(stripPrefix(a.address), a.dev ?? r.vipIf);
+    const expected = expectedFromInstance(v, config.global_defs, r.mtu);
+    if (r.expected.ahLastSeq !== undefined) expected.ahLastSeq = r.expected.ahLastSeq;
+    return { ...r, v, params: params ?? r.params, expected, addrIf };
+  }
+
+  /**
+   * Apply what changed for an instance that keeps its state: while it holds its addresses (MASTER),
+   * add the new ones (and announce them), remove the ones gone; routes and rules alike. Returns a
+   * description of the change, or '' when nothing did.
+   */
+  private applyDifference(before: Runtime, after: Runtime, st: InstanceState): string {
+    const key = (x: { pos?: unknown }): string => JSON.stringify({ ...x, pos: undefined });
+    const diff = <T extends { pos?: unknown }>(a: readonly T[], b: readonly T[]): { added: T[]; removed: T[] } => {
+      const ka = new Set(a.map(key));
+      const kb = new Set(b.map(key));
+      return { added: b.filter((x) => !ka.has(key(x))), removed: a.filter((x) => !kb.has(key(x))) };
+    };
+    const addrs = diff([...before.v.virtual_ipaddress, ...before.v.virtual_ipaddress_excluded], [...after.v.virtual_ipaddress, ...after.v.virtual_ipaddress_excluded]);
+    const routes = diff(before.v.virtual_routes, after.v.virtual_routes);
+    const rules = diff(before.v.virtual_rules, after.v.virtual_rules);
+    const parts: string[] = [];
+    if (addrs.added.length || addrs.removed.length) parts.push(`addresses +${addrs.added.length} -${addrs.removed.length}`);
+    if (routes.added.length || routes.removed.length) parts.push(`routes +${routes.added.length} -${routes.removed.length}`);
+    if (rules.added.length || rules.removed.length) parts.push(`rules +${rules.added.length} -${rules.removed.length}`);
+    if (before.params.priority !== after.params.priority) parts.push(`priority ${before.params.priority} -> ${after.params.priority}`);
+    if (key(before.v) !== key(after.v) && !parts.length) parts.push('settings');
+    if (st.state !== 'MASTER' || !st.vipSet) return parts.join(', ');
+    const { addresses, log } = this.deps;
+    const name = after.v.name;
+    this.kernel(async () => {
+      const jobs: Promise<unknown>[] = [
+        ...addrs.removed.map((a) => addresses.removeAddress(a, a.dev ?? before.vipIf)),
+        ...addrs.added.map((a) => addresses.addAddress(a, a.dev ?? after.vipIf)),
+      ];
+      for (const res of await Promise.allSettled(jobs)) if (res.status === 'rejected') log.error(`(${name}) ${(res.reason as Error).message}`);
+      for (const rt of routes.removed) await addresses.removeRoute(rt, rt.dev ?? before.vipIf).catch((e: Error) => log.error(`(${name}) ${e.message}`));
+      for (const rt of routes.added) await addresses.addRoute(rt, rt.dev ?? after.vipIf).catch((e: Error) => log.error(`(${name}) ${e.message}`));
+      for (const ru of rules.removed) await addresses.removeRule(ru).catch((e: Error) => log.error(`(${name}) ${e.message}`));
+      for (const ru of rules.added) await addresses.addRule(ru).catch((e: Error) => log.error(`(${name}) ${e.message}`));
+    });
+    if (addrs.added.length) this.garp(name, addrs.added.map((a) => stripPrefix(a.address)), after.params.garpMasterRepeat);
+    return parts.join(', ');
+  }
+
+  private unitFor(name: string): Unit | undefined {
+    const ui = this.unitOf.get(name);
+    return ui === undefined ? undefined : this.units[ui];
+  }
+
+  private closeUnusedSockets(): void {
+    const used = new Set([...this.rt.values()].map((r) => r.socketKey));
+    for (const [k, s] of this.sockets) {
+      if (used.has(k)) continue;
+      s.socket.close();
+      this.sockets.delete(k);
+    }
   }
 
   /** SIGTERM: priority 0 from every master, addresses released, STOP notified; then sockets closed. */
@@ -274,6 +457,7 @@ export class VrrpEngine {
       }
     }
     for (const [key, w] of wanted) {
+      if (this.sockets.has(key)) continue;
       try {
         const socket = await transport.open({ family: w.family, interface: w.ifname, groups: [...w.groups], protocol: w.protocol });
         socket.onPacket((p) => this.onPacket(key, p));
@@ -313,7 +497,10 @@ export class VrrpEngine {
     }
   }
 
-  private buildUnits(): void {
+  /** Units in configuration order; `kept` carries the states of instances a reload keeps. */
+  private buildUnits(kept?: Map<string, InstanceState>): void {
+    const oldGroups = new Map<string, GroupState>();
+    for (const u of this.units) if (u.kind === 'group') oldGroups.set(u.state.params.name, u.state);
     this.units = [];
     this.unitOf.clear();
     const placed = new Set<string>();
@@ -323,14 +510,20 @@ export class VrrpEngine {
       const g = this.config.vrrp_sync_groups.find((sg) => sg.group.includes(v.name));
       if (!g) {
         this.unitOf.set(v.name, this.units.length);
-        this.units.push({ kind: 'instance', state: initialState(r.params) });
+        this.units.push({ kind: 'instance', state: kept?.get(v.name) ?? initialState(r.params) });
         continue;
       }
       if (placed.has(g.name)) continue;
       placed.add(g.name);
       const members = g.group.map((n) => this.rt.get(n)?.params).filter((p): p is InstanceParams => !!p);
       for (const m of members) this.unitOf.set(m.name, this.units.length);
-      this.units.push({ kind: 'group', state: initialGroupState(g.name, members) });
+      const prev = oldGroups.get(g.name);
+      const states = members.map((m) => kept?.get(m.name));
+      if (prev && states.every((x) => x !== undefined)) {
+        this.units.push({ kind: 'group', state: { ...prev, members: states as InstanceState[] } });
+      } else {
+        this.units.push({ kind: 'group', state: initialGroupState(g.name, members) });
+      }
     }
   }
 

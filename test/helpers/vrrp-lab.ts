@@ -16,6 +16,8 @@ export interface Router {
   readonly proc: ChildProcess;
   /** keel's control socket (namespaces share the filesystem: one per router). */
   readonly control: string;
+  /** The config file it runs (rewrite it and send SIGHUP to reload). */
+  readonly file: string;
   /** Log lines so far, each with the monotonic time (ms) it was read. */
   readonly lines: { t: number; text: string }[];
   /** The last "Entering X STATE" of an instance, or undefined. */
@@ -74,7 +76,7 @@ export function startRouter(impl: Implementation, host: LabHost, conf: string, e
   const exit = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
   const entering = /^\((\S+)\) Entering (MASTER|BACKUP|FAULT) STATE/;
   return {
-    impl, host, proc, lines, control: join(dir, 'keel.sock'),
+    impl, host, proc, lines, control: join(dir, 'keel.sock'), file,
     state(instance = 'VI_1') {
       for (let i = lines.length - 1; i >= 0; i--) {
         const m = entering.exec(lines[i]!.text);

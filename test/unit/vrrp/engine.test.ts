@@ -173,3 +173,54 @@ test('use_vmac: the VIP lives on a macvlan with the VRRP MAC, announced from tha
   await a.engine.stop();
   assert.equal(await a.host.link('vrrp.51'), undefined);
 });
+
+test('reload: a VIP added to a master is added alone; nothing else moves, no transition', async () => {
+  const lan = new MemoryLan();
+  const clock = new ManualClock();
+  const vips = (...v: string[]): string => `virtual_ipaddress {\n    ${v.join('\n    ')}\n  }`;
+  const a = router(lan, clock, 'a', '10.0.0.1/24', conf(`  priority 200\n  ${vips('10.0.0.100/24')}`));
+  await a.start();
+  await clock.advance(5 * S);
+  assert.equal(stateOf(a.engine), 'MASTER');
+  const transitions = a.engine.lastTransition.get('VI_1');
+  const garps = a.host.garps.length;
+  const r = await a.engine.reload(loadConfigText(conf(`  priority 200\n  ${vips('10.0.0.100/24', '10.0.0.101/24')}`)).config);
+  await clock.advance(2 * S);
+  assert.deepEqual(r, { kept: [], updated: ['VI_1'], removed: [], added: [] });
+  assert.equal(stateOf(a.engine), 'MASTER');
+  assert.equal(a.engine.lastTransition.get('VI_1'), transitions, 'no transition');
+  assert.deepEqual(a.host.addressesOn('eth0').sort(), ['10.0.0.1/24', '10.0.0.100/24', '10.0.0.101/24']);
+  assert.deepEqual(a.host.garps.slice(garps).map((g) => g.addresses), [['10.0.0.101']], 'only the new VIP is announced');
+  // The adverts now list both VIPs.
+  const lastAdvert = decodeIpPacket(lan.wire.at(-1)!.data);
+  assert.ok(lastAdvert.ok && lastAdvert.packet.addresses.length === 2);
+
+  // Removing one: removed alone.
+  await a.engine.reload(loadConfigText(conf(`  priority 200\n  ${vips('10.0.0.101/24')}`)).config);
+  await clock.advance(1 * S);
+  assert.deepEqual(a.host.addressesOn('eth0').sort(), ['10.0.0.1/24', '10.0.0.101/24']);
+  assert.equal(stateOf(a.engine), 'MASTER');
+  await a.engine.stop();
+});
+
+test('reload: an unchanged instance is kept; a removed one releases its VIPs; a new one starts; a priority change keeps the state', async () => {
+  const lan = new MemoryLan();
+  const clock = new ManualClock();
+  const inst = (name: string, vrid: number, prio: number, vip: string): string =>
+    `vrrp_instance ${name} {\n  interface eth0\n  virtual_router_id ${vrid}\n  priority ${prio}\n  advert_int 1\n  virtual_ipaddress {\n    ${vip}\n  }\n}\n`;
+  const a = router(lan, clock, 'a', '10.0.0.1/24', inst('VI_1', 51, 200, '10.0.0.100/24') + inst('VI_2', 52, 200, '10.0.0.102/24'));
+  await a.start();
+  await clock.advance(5 * S);
+  assert.equal(a.engine.instance('VI_2')?.state, 'MASTER');
+  const r = await a.engine.reload(loadConfigText(inst('VI_1', 51, 180, '10.0.0.100/24') + inst('VI_3', 53, 200, '10.0.0.103/24')).config);
+  assert.deepEqual(r, { kept: [], updated: ['VI_1'], removed: ['VI_2'], added: ['VI_3'] });
+  assert.equal(a.engine.instance('VI_1')?.state, 'MASTER');
+  assert.equal(a.engine.instance('VI_1')?.effectivePriority, 180);
+  assert.equal(a.engine.instance('VI_2'), undefined);
+  await clock.advance(5 * S);
+  assert.equal(a.engine.instance('VI_3')?.state, 'MASTER');
+  assert.deepEqual(a.host.addressesOn('eth0').sort(), ['10.0.0.1/24', '10.0.0.100/24', '10.0.0.103/24']);
+  const r2 = await a.engine.reload(loadConfigText(inst('VI_1', 51, 180, '10.0.0.100/24') + inst('VI_3', 53, 200, '10.0.0.103/24')).config);
+  assert.deepEqual(r2, { kept: ['VI_1', 'VI_3'], updated: [], removed: [], added: [] });
+  await a.engine.stop();
+});
