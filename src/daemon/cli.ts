@@ -31,6 +31,7 @@ export const OPTIONS = {
   'dump-json': { type: 'boolean', help: 'With -t: print the typed configuration as JSON' },
   'ipvs-dry-run': { type: 'boolean', help: 'Compute the IPVS table without touching the kernel' },
   control: { type: 'string', help: 'Control socket path (default /run/keel/keel.sock)' },
+  http: { type: 'string', help: 'Serve /status and /metrics over HTTP on [ADDR:]PORT (default address 127.0.0.1; off unless given)' },
   version: { type: 'boolean', short: 'v', help: 'Display the version number' },
   help: { type: 'boolean', short: 'h', help: 'Display this help message' },
 } as const satisfies Record<string, { type: 'string' | 'boolean'; short?: string; help: string }>;

@@ -14,6 +14,8 @@ import { createLogger, type Logger } from './log.js';
 import { formatDataDump, formatStatsDump } from './dumps.js';
 import { closeControl, DEFAULT_CONTROL, serveControl, type DaemonStatus } from './control.js';
 import type { Server } from 'node:net';
+import type { Server as HttpServer } from 'node:http';
+import { Metrics, parseListen, serveHttp } from './metrics.js';
 
 export const DEFAULT_CONFIG = '/etc/keepalived/keepalived.conf';
 const DEFAULT_PID = '/run/keepalived.pid';
@@ -72,6 +74,7 @@ export async function runDaemon(flags: Flags, argv: readonly string[]): Promise<
   if (!claimPidFile(pidFile, log)) return 1;
   if (flags.vrrp_pid) claimPidFile(flags.vrrp_pid, log);
 
+  const startedAt = new Date().toISOString();
   const opts: Parameters<typeof loadConfigFile>[1] = {};
   if (flags['config-id'] !== undefined) opts.configId = flags['config-id'];
   const { config, diagnostics } = loadConfigFile(file, opts);
@@ -85,6 +88,21 @@ export async function runDaemon(flags: Flags, argv: readonly string[]): Promise<
   }
 
   let engine: VrrpEngine | undefined;
+  let metrics: Metrics | undefined;
+  let http: HttpServer | undefined;
+  const listen = flags.http !== undefined ? parseListen(flags.http) : undefined;
+  if (flags.http !== undefined && !listen) {
+    log.error(`--http '${flags.http}' is not [ADDR:]PORT`);
+    removePidFile(pidFile);
+    return 1;
+  }
+  if (listen) {
+    metrics = new Metrics({
+      status: () => statusOf(engine, file, startedAt),
+      adverts: () => (engine?.instances ?? []).map((s) => ({ instance: s.params.name, sent: s.stats.advertSent, received: s.stats.advertRcvd })),
+      dropped: () => ({ ...(engine?.counters.dropped ?? {}) }) as Record<string, number>,
+    });
+  }
   let closePorts: (() => void) | undefined;
   const startVrrp = async (c: Config): Promise<void> => {
     const ports = await openKernelPorts();
@@ -92,6 +110,7 @@ export async function runDaemon(flags: Flags, argv: readonly string[]): Promise<
     engine = new VrrpEngine({
       ...ports, clock: realClock, log,
       onNotify: (e: NotifyEffect) => log.detail(describeNotify(e)),
+      onTransition: (t) => metrics?.transition(t.instance, t.to),
     });
     await engine.start(c);
   };
@@ -107,13 +126,14 @@ export async function runDaemon(flags: Flags, argv: readonly string[]): Promise<
 
   let current: Config = config;
   const controlPath = flags.control ?? DEFAULT_CONTROL;
-  const startedAt = new Date().toISOString();
   let control: Server | undefined;
   try {
     control = serveControl(controlPath, () => statusOf(engine, file, startedAt), (m) => log.error(m));
   } catch (e) {
     log.error(`control socket ${controlPath}: ${(e as Error).message}`);
   }
+
+  if (listen && metrics) http = serveHttp(listen, () => statusOf(engine, file, startedAt), metrics, (m) => log.error(m));
 
   return new Promise<number>((resolve) => {
     let stopping = false;
@@ -149,6 +169,7 @@ export async function runDaemon(flags: Flags, argv: readonly string[]): Promise<
       log.info(`Stopping (${signal})`);
       const done = (): void => {
         if (control) closeControl(control, controlPath);
+        http?.close();
         closePorts?.();
         removePidFile(pidFile);
         if (flags.vrrp_pid) removePidFile(flags.vrrp_pid);
