@@ -28,13 +28,15 @@ export interface DaemonStatus {
   config: string;
   startedAt: string;
   instances: InstanceStatus[];
-  /** Reserved for the checker engine: virtual servers and their real servers. */
+  /** Virtual servers with their real servers' check state, weight and checkers. */
   virtualServers?: unknown[];
+  /** The IPVS table keel computed (and programmed unless dryRun). */
+  ipvs?: { dryRun: boolean; table: unknown; operations: number };
   counters?: unknown;
 }
 
 /** Serve `status` on `path`; a stale socket left by a killed daemon is replaced. */
-export function serveControl(path: string, status: () => DaemonStatus, onError: (m: string) => void): Server {
+export function serveControl(path: string, status: () => Promise<DaemonStatus>, onError: (m: string) => void): Server {
   mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
   try {
     unlinkSync(path);
@@ -53,7 +55,9 @@ export function serveControl(path: string, status: () => DaemonStatus, onError: 
       const nl = req.indexOf('\n');
       if (nl < 0) return;
       const cmd = req.slice(0, nl).trim();
-      if (cmd === 'status') sock.end(JSON.stringify(status()) + '\n');
+      if (cmd === 'status') {
+        status().then((st) => sock.end(JSON.stringify(st) + '\n'), (e: Error) => sock.end(JSON.stringify({ error: e.message }) + '\n'));
+      }
       else sock.end(JSON.stringify({ error: `unknown command '${cmd.slice(0, 40)}'` }) + '\n');
     });
     sock.on('error', () => undefined);

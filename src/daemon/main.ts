@@ -34,6 +34,24 @@ export function main(argv: string[]): number {
       });
     return 0; // replaced by the watch's own exit code when it finishes
   }
+  if (argv[0] === 'genhash') {
+    void import('../check/genhash.js')
+      .then(({ runGenhash }) => runGenhash(argv.slice(1), process.stdout, process.stderr))
+      .then((code) => { process.exitCode = code; }, (e: Error) => {
+        process.stderr.write(`keel genhash: internal error: ${e.message}\n`);
+        process.exitCode = 70;
+      });
+    return 0;
+  }
+  if (argv[0] === 'ipvs') {
+    void import('../ipvs/cli.js')
+      .then(({ runIpvsCommand }) => runIpvsCommand(argv.slice(1), process.stdout, process.stderr))
+      .then((code) => { process.exitCode = code; }, (e: Error) => {
+        process.stderr.write(`keel ipvs: internal error: ${e.message}\n`);
+        process.exitCode = 70;
+      });
+    return 0;
+  }
   if (argv[0] === 'status') {
     void import('./status-cli.js')
       .then(({ runStatus }) => runStatus(argv.slice(1), (x) => process.stdout.write(x), (x) => process.stderr.write(x)))

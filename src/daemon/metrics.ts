@@ -84,7 +84,7 @@ export function parseListen(spec: string): { host: string; port: number } | unde
   return { host: m[1] ?? m[2] ?? '127.0.0.1', port };
 }
 
-export function serveHttp(listen: { host: string; port: number }, status: () => DaemonStatus, metrics: Metrics, onError: (m: string) => void): Server {
+export function serveHttp(listen: { host: string; port: number }, status: () => Promise<DaemonStatus>, metrics: Metrics, onError: (m: string) => void): Server {
   const server = createServer((req, res) => {
     if (req.method !== 'GET') {
       res.writeHead(405, { allow: 'GET' }).end();
@@ -92,7 +92,10 @@ export function serveHttp(listen: { host: string; port: number }, status: () => 
     }
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/status') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(status()) + '\n');
+      status().then(
+        (st) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(st) + '\n'),
+        (e: Error) => res.writeHead(500).end(`${e.message}\n`),
+      );
     } else if (path === '/metrics') {
       metrics.registry.metrics().then(
         (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),

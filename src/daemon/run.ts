@@ -16,6 +16,7 @@ import { closeControl, DEFAULT_CONTROL, serveControl, type DaemonStatus } from '
 import type { Server } from 'node:net';
 import type { Server as HttpServer } from 'node:http';
 import { Metrics, parseListen, serveHttp } from './metrics.js';
+import { LvsRunner } from './lvs.js';
 
 export const DEFAULT_CONFIG = '/etc/keepalived/keepalived.conf';
 const DEFAULT_PID = '/run/keepalived.pid';
@@ -125,15 +126,38 @@ export async function runDaemon(flags: Flags, argv: readonly string[]): Promise<
   }
 
   let current: Config = config;
+  // Virtual servers: checkers in worker threads, their table to IPVS (or kept, with --ipvs-dry-run).
+  let lvs: LvsRunner | undefined;
+  if (!flags.vrrp && config.virtual_servers.length > 0) {
+    lvs = new LvsRunner(config, {
+      dryRun: !!flags['ipvs-dry-run'], log,
+      openIpvs: async () => (await import('../ipvs/client.js')).openIpvs(),
+      newWorker: async () => new (await import('../check/worker.js')).CheckerWorker(),
+    });
+    try {
+      await lvs.start();
+    } catch (e) {
+      log.error(`cannot start the checkers: ${(e as Error).message}`);
+    }
+  }
+  const fullStatus = async (): Promise<DaemonStatus> => {
+    const st = statusOf(engine, file, startedAt);
+    const snap = await lvs?.snapshot();
+    if (snap) {
+      st.virtualServers = snap.virtualServers;
+      st.ipvs = { dryRun: !!flags['ipvs-dry-run'], table: snap.table, operations: lvs!.operations };
+    }
+    return st;
+  };
   const controlPath = flags.control ?? DEFAULT_CONTROL;
   let control: Server | undefined;
   try {
-    control = serveControl(controlPath, () => statusOf(engine, file, startedAt), (m) => log.error(m));
+    control = serveControl(controlPath, () => fullStatus(), (m) => log.error(m));
   } catch (e) {
     log.error(`control socket ${controlPath}: ${(e as Error).message}`);
   }
 
-  if (listen && metrics) http = serveHttp(listen, () => statusOf(engine, file, startedAt), metrics, (m) => log.error(m));
+  if (listen && metrics) http = serveHttp(listen, () => fullStatus(), metrics, (m) => log.error(m));
 
   return new Promise<number>((resolve) => {
     let stopping = false;
@@ -158,6 +182,7 @@ export async function runDaemon(flags: Flags, argv: readonly string[]): Promise<
           await startVrrp(next.config);
           log.info('Reload finished: VRRP started');
         }
+        if (lvs) await lvs.reload(next.config);
         current = next.config;
       } catch (e) {
         log.error(`Reload failed: ${(e as Error).message}`);
@@ -177,7 +202,10 @@ export async function runDaemon(flags: Flags, argv: readonly string[]): Promise<
         resolve(0);
       };
       const force = setTimeout(done, STOP_GRACE_MS);
-      (engine ? engine.stop() : Promise.resolve()).catch((e: Error) => log.error(e.message)).finally(() => {
+      Promise.all([
+        (engine ? engine.stop() : Promise.resolve()).catch((e: Error) => log.error(e.message)),
+        (lvs ? lvs.stop() : Promise.resolve()).catch((e: Error) => log.error(e.message)),
+      ]).finally(() => {
         clearTimeout(force);
         done();
       });
@@ -190,7 +218,13 @@ export async function runDaemon(flags: Flags, argv: readonly string[]): Promise<
       reloading = true;
       reload().finally(() => { reloading = false; });
     });
-    process.on('SIGUSR1', () => writeDump(DATA_DUMP, formatDataDump(current, engine), log));
+    process.on('SIGUSR1', () => {
+      void (async () => {
+        const snap = await lvs?.snapshot().catch(() => undefined);
+        const extra = snap ? (await import('../check/dry-run.js')).renderDryRun(snap) : '';
+        writeDump(DATA_DUMP, formatDataDump(current, engine) + extra, log);
+      })();
+    });
     process.on('SIGUSR2', () => writeDump(STATS_DUMP, formatStatsDump(engine), log));
   });
 }

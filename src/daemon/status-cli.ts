@@ -53,5 +53,26 @@ export function formatStatus(s: DaemonStatus): string {
       if (t.length) lines.push(`  ${i.name} trackers: ${t.map(([k, v]) => `${k}=${String(v)}`).join(', ')}`);
     }
   }
+  const vss = (s.virtualServers ?? []) as VsView[];
+  if (vss.length) {
+    lines.push('', `Virtual servers${s.ipvs?.dryRun ? ' (IPVS dry run: the kernel is not touched)' : ''}:`);
+    for (const v of vss) {
+      lines.push(`  ${v.vs}  quorum ${v.quorumUp ? 'up' : 'DOWN'} (live weight ${v.liveWeight}, need ${v.quorum})${v.sorryActive ? ', sorry server active' : ''}`);
+      for (const r of v.realServers) {
+        const last = r.checkers.find((c) => !c.up && c.last)?.last ?? r.checkers.find((c) => c.last)?.last;
+        lines.push(`    ${r.rs.padEnd(24)} ${r.alive ? 'UP  ' : 'DOWN'} weight ${r.weight}` +
+          `${r.checkers.length ? `  ${r.checkers.map((c) => `${c.type}:${c.up ? 'ok' : 'fail'}`).join(' ')}` : ''}${last ? `  last: ${last}` : ''}`);
+      }
+    }
+  }
   return lines.join('\n') + '\n';
+}
+
+interface VsView {
+  vs: string;
+  quorumUp: boolean;
+  sorryActive: boolean;
+  liveWeight: number;
+  quorum: number;
+  realServers: { rs: string; alive: boolean; weight: number; checkers: { type: string; up: boolean; last?: string }[] }[];
 }
