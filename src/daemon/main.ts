@@ -23,43 +23,24 @@ function version(): string {
   return `keel v${pkg.version} (keepalived 2.2.7 compatible)`;
 }
 
+/** keel's own subcommands (the rest of the command line is keepalived's flags). */
+const SUBCOMMANDS: Record<string, (args: string[]) => Promise<number>> = {
+  watch: async (args) => (await import('./watch-cli.js')).runWatch(args),
+  status: async (args) => (await import('./status-cli.js')).runStatus(args, (x) => process.stdout.write(x), (x) => process.stderr.write(x)),
+  genhash: async (args) => (await import('../check/genhash.js')).runGenhash(args, process.stdout, process.stderr),
+  ipvs: async (args) => (await import('../ipvs/cli.js')).runIpvsCommand(args, process.stdout, process.stderr),
+};
+
 export function main(argv: string[]): number {
-  if (argv[0] === 'watch') {
-    // Loaded only when used: `keel -t` starts faster without the codec and capture modules.
-    void import('./watch-cli.js')
-      .then(({ runWatch }) => runWatch(argv.slice(1)))
-      .then((code) => { process.exitCode = code; }, (e: Error) => {
-        process.stderr.write(`keel: internal error: ${e.message}\n`);
-        process.exitCode = 70;
-      });
-    return 0; // replaced by the watch's own exit code when it finishes
-  }
-  if (argv[0] === 'genhash') {
-    void import('../check/genhash.js')
-      .then(({ runGenhash }) => runGenhash(argv.slice(1), process.stdout, process.stderr))
-      .then((code) => { process.exitCode = code; }, (e: Error) => {
-        process.stderr.write(`keel genhash: internal error: ${e.message}\n`);
-        process.exitCode = 70;
-      });
-    return 0;
-  }
-  if (argv[0] === 'ipvs') {
-    void import('../ipvs/cli.js')
-      .then(({ runIpvsCommand }) => runIpvsCommand(argv.slice(1), process.stdout, process.stderr))
-      .then((code) => { process.exitCode = code; }, (e: Error) => {
-        process.stderr.write(`keel ipvs: internal error: ${e.message}\n`);
-        process.exitCode = 70;
-      });
-    return 0;
-  }
-  if (argv[0] === 'status') {
-    void import('./status-cli.js')
-      .then(({ runStatus }) => runStatus(argv.slice(1), (x) => process.stdout.write(x), (x) => process.stderr.write(x)))
-      .then((code) => { process.exitCode = code; }, (e: Error) => {
-        process.stderr.write(`keel status: internal error: ${e.message}\n`);
-        process.exitCode = 70;
-      });
-    return 0;
+  const sub = SUBCOMMANDS[argv[0] ?? ''];
+  if (sub) {
+    // Loaded only when used: `keel -t` starts faster without the codec, checker and IPVS modules.
+    void sub(argv.slice(1)).then((code) => { process.exitCode = code; }, (e: Error) => {
+      process.stderr.write(`keel ${argv[0]}: internal error: ${e.message}\n`);
+      if (process.env.KEEL_DEBUG) process.stderr.write(String(e.stack) + '\n');
+      process.exitCode = 70;
+    });
+    return 0; // replaced by the subcommand's own exit code when it finishes
   }
   let parsed;
   try {

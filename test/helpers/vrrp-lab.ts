@@ -2,6 +2,8 @@
 // and pid files, their log lines collected, their state read from the lines both write
 // ("(VI_1) Entering MASTER STATE") and from the addresses on the host's interfaces.
 import type { ChildProcess } from 'node:child_process';
+import { after } from 'node:test';
+import { Lab as LabClass } from './lab.js';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -186,3 +188,32 @@ export function stopAll(routers: Router[]): void {
 }
 
 export type { Lab, LabHost };
+
+/**
+ * For a test file: labs and routers made through it are killed and removed in an after hook
+ * (with the temporary folders), whatever the tests did.
+ */
+export function labFixture(): {
+  lab(prefix: string): Lab;
+  router(impl: Implementation, host: LabHost, conf: string, extra?: string[]): Router;
+} {
+  const labs: Lab[] = [];
+  const routers: Router[] = [];
+  after(() => {
+    for (const r of routers) r.kill('SIGKILL');
+    for (const l of labs) l.destroy();
+    removeTempDirs();
+  });
+  return {
+    lab(prefix) {
+      const l = new LabClass(prefix);
+      labs.push(l);
+      return l;
+    },
+    router(impl, host, conf, extra = []) {
+      const r = startRouter(impl, host, conf, extra);
+      routers.push(r);
+      return r;
+    },
+  };
+}

@@ -1,22 +1,14 @@
 // The daemon with virtual servers and --ipvs-dry-run: checkers in their worker threads judge real
 // HTTP servers, and `keel status --json` shows each real server's state and the computed table,
 // while a VRRP instance in the same process keeps advertising.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { KEEL, netnsUnavailable } from '../helpers/env.js';
-import { Lab } from '../helpers/lab.js';
-import { globalDefs, instance, removeTempDirs, startRouter, waitFor, type Router } from '../helpers/vrrp-lab.js';
+import { globalDefs, instance, labFixture, waitFor } from '../helpers/vrrp-lab.js';
 
 const skip = netnsUnavailable();
-let lab: Lab | undefined;
-const routers: Router[] = [];
-
-after(() => {
-  for (const r of routers) r.kill('SIGKILL');
-  lab?.destroy();
-  removeTempDirs();
-});
+const fx = labFixture();
 
 interface Status {
   instances: { name: string; state: string }[];
@@ -25,7 +17,7 @@ interface Status {
 }
 
 test('--ipvs-dry-run: HTTP_GET checkers judge real servers; status shows them and the computed table', { skip, timeout: 60_000 }, async () => {
-  lab = new Lab('ck');
+  const lab = fx.lab('ck');
   const a = lab.addHost('a', ['10.77.0.1/24']);
   const web = a.spawn(process.execPath, ['-e', "require('http').createServer((q,s)=>s.end('ok')).listen(18080,'127.0.0.1')"]);
   const conf = globalDefs('a') + instance({ priority: 150 }) + `
@@ -58,8 +50,7 @@ virtual_server 10.77.0.100 80 {
   }
 }
 `;
-  const n = startRouter('keel', a, conf, ['--ipvs-dry-run']);
-  routers.push(n);
+  const n = fx.router('keel', a, conf, ['--ipvs-dry-run']);
   const status = (): Status => {
     const r = spawnSync(process.execPath, [KEEL, 'status', '--json', '--control', n.control], { encoding: 'utf8' });
     return r.status === 0 ? JSON.parse(r.stdout) as Status : { instances: [] };
@@ -68,7 +59,7 @@ virtual_server 10.77.0.100 80 {
     const s = status();
     const rs = s.virtualServers?.[0]?.realServers ?? [];
     return s.instances[0]?.state === 'MASTER' && rs.length === 2 && rs[0]!.alive && !rs[1]!.alive;
-  }, 20_000, routers);
+  }, 20_000, [n]);
   const s = status();
   assert.equal(s.ipvs?.dryRun, true);
   assert.deepEqual(s.ipvs?.table.services[0]?.dests.map((d) => [d.address, d.port, d.weight]), [['127.0.0.1', 18080, 3]]);
@@ -79,7 +70,7 @@ virtual_server 10.77.0.100 80 {
   await waitFor('the first server removed', () => {
     const t = status().ipvs?.table.services[0];
     return !!t && t.dests.length === 0;
-  }, 15_000, routers);
+  }, 15_000, [n]);
   const plain = spawnSync(process.execPath, [KEEL, 'status', '--control', n.control], { encoding: 'utf8' }).stdout;
   assert.match(plain, /Virtual servers \(IPVS dry run/);
   n.kill('SIGTERM');

@@ -1,31 +1,22 @@
 // The optional HTTP endpoint: /metrics in Prometheus text and /status as JSON, on loopback only
 // unless an address is named (a host next door cannot reach it).
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { netnsUnavailable } from '../helpers/env.js';
-import { Lab } from '../helpers/lab.js';
-import { globalDefs, instance, removeTempDirs, startRouter, waitFor, type Router } from '../helpers/vrrp-lab.js';
+import { globalDefs, instance, labFixture, waitFor } from '../helpers/vrrp-lab.js';
 
 const skip = netnsUnavailable();
-let lab: Lab | undefined;
-const routers: Router[] = [];
-
-after(() => {
-  for (const r of routers) r.kill('SIGKILL');
-  lab?.destroy();
-  removeTempDirs();
-});
+const fx = labFixture();
 
 const GET = (url: string): string =>
   `fetch(${JSON.stringify(url)}).then(async (r) => console.log(r.status + '\\n' + await r.text()), (e) => console.log('ERR ' + (e.cause?.code ?? e.message)))`;
 
 test('--http 9464: /metrics and /status from loopback; nothing from the LAN', { skip, timeout: 60_000 }, async () => {
-  lab = new Lab('ht');
+  const lab = fx.lab('ht');
   const a = lab.addHost('a', ['10.77.0.1/24']);
   const b = lab.addHost('b', ['10.77.0.2/24']);
-  const n = startRouter('keel', a, globalDefs('a') + instance({ priority: 150 }), ['--http', '9464']);
-  routers.push(n);
-  await waitFor('master', () => n.state() === 'MASTER', 10_000, routers);
+  const n = fx.router('keel', a, globalDefs('a') + instance({ priority: 150 }), ['--http', '9464']);
+  await waitFor('master', () => n.state() === 'MASTER', 10_000, [n]);
   const m = a.exec(process.execPath, ['-e', GET('http://127.0.0.1:9464/metrics')]).stdout;
   assert.match(m, /^200\n/);
   assert.match(m, /keel_vrrp_state\{instance="VI_1"\} 2/);

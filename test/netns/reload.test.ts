@@ -2,32 +2,23 @@
 // a VIP added is the only address change; an invalid config changes nothing and keeps running;
 // a removed instance releases its VIPs while a new one starts. (No peer: a peer whose VIP list
 // differs drops the adverts, as keepalived does, so operators reload both sides.)
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { netnsUnavailable } from '../helpers/env.js';
-import { Lab } from '../helpers/lab.js';
-import { globalDefs, hasAddress, instance, removeTempDirs, startRouter, waitFor, type Router } from '../helpers/vrrp-lab.js';
+import { globalDefs, hasAddress, instance, labFixture, waitFor, type Router } from '../helpers/vrrp-lab.js';
 
 const skip = netnsUnavailable();
-let lab: Lab | undefined;
-const routers: Router[] = [];
-
-after(() => {
-  for (const r of routers) r.kill('SIGKILL');
-  lab?.destroy();
-  removeTempDirs();
-});
+const fx = labFixture();
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 test('SIGHUP applies only the difference and keeps running on a bad config', { skip, timeout: 90_000 }, async () => {
-  lab = new Lab('rl');
+  const lab = fx.lab('rl');
   const a = lab.addHost('a', ['10.77.0.1/24']);
   const conf1 = globalDefs('a') + instance({ priority: 150, vips: ['10.77.0.100/24'] });
-  const n = startRouter('keel', a, conf1);
-  routers.push(n);
-  await waitFor('master', () => n.state() === 'MASTER' && hasAddress(a, '10.77.0.100'), 15_000, routers);
+  const n = fx.router('keel', a, conf1);
+  await waitFor('master', () => n.state() === 'MASTER' && hasAddress(a, '10.77.0.100'), 15_000, [n]);
 
   const mon = a.spawn('ip', ['monitor', 'address']);
   let changes = '';
@@ -39,8 +30,8 @@ test('SIGHUP applies only the difference and keeps running on a bad config', { s
   // 1. A VIP added: one address change, nothing removed, no transition anywhere.
   writeFileSync(n.file, globalDefs('a') + instance({ priority: 150, vips: ['10.77.0.100/24', '10.77.0.101/24'] }));
   n.kill('SIGHUP');
-  await waitFor('the new VIP', () => hasAddress(a, '10.77.0.101'), 5_000, routers);
-  await waitFor('reload logged', () => n.lines.some((l) => l.text.startsWith('Reload finished')), 5_000, routers);
+  await waitFor('the new VIP', () => hasAddress(a, '10.77.0.101'), 5_000, [n]);
+  await waitFor('reload logged', () => n.lines.some((l) => l.text.startsWith('Reload finished')), 5_000, [n]);
   await sleep(2_500);
   const lines = changes.split('\n').filter((l) => / inet6? /.test(l));
   assert.equal(lines.length, 1, `address changes:\n${changes}`);
@@ -52,7 +43,7 @@ test('SIGHUP applies only the difference and keeps running on a bad config', { s
   changes = '';
   writeFileSync(n.file, globalDefs('a') + instance({ priority: 150, vips: ['10.77.0.100/24'] }).replace('virtual_router_id 51', 'virtual_router_id 300'));
   n.kill('SIGHUP');
-  await waitFor('reload refused', () => n.lines.some((l) => l.text.startsWith('Reload failed')), 5_000, routers);
+  await waitFor('reload refused', () => n.lines.some((l) => l.text.startsWith('Reload failed')), 5_000, [n]);
   await sleep(1_500);
   assert.equal(changes, '', `address changes:\n${changes}`);
   assert.ok(n.lines.some((l) => /keepalived\.conf:\d+: .*300/.test(l.text)), 'the error is logged with its line');
@@ -63,8 +54,8 @@ test('SIGHUP applies only the difference and keeps running on a bad config', { s
   changes = '';
   writeFileSync(n.file, globalDefs('a') + instance({ name: 'VI_2', vrid: 52, priority: 150, vips: ['10.77.0.200/24'] }));
   n.kill('SIGHUP');
-  await waitFor('VI_1 released', () => !hasAddress(a, '10.77.0.100') && !hasAddress(a, '10.77.0.101'), 5_000, routers);
-  await waitFor('VI_2 master', () => n.state('VI_2') === 'MASTER' && hasAddress(a, '10.77.0.200'), 10_000, routers);
+  await waitFor('VI_1 released', () => !hasAddress(a, '10.77.0.100') && !hasAddress(a, '10.77.0.101'), 5_000, [n]);
+  await waitFor('VI_2 master', () => n.state('VI_2') === 'MASTER' && hasAddress(a, '10.77.0.200'), 10_000, [n]);
   mon.kill('SIGTERM');
   n.kill('SIGTERM');
   assert.equal(await n.exited(), 0);

@@ -1,31 +1,22 @@
 // `keel watch IFACE` live on a LAN of namespaces: a keel master and a keepalived backup advertise,
 // a third host watches with --json for a few seconds and reports both routers and the master.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { KEEL, keepalivedUnavailable, netnsUnavailable } from '../helpers/env.js';
-import { Lab } from '../helpers/lab.js';
-import { globalDefs, instance, removeTempDirs, startRouter, waitFor, type Router } from '../helpers/vrrp-lab.js';
+import { globalDefs, instance, labFixture, waitFor } from '../helpers/vrrp-lab.js';
 
 const skip = netnsUnavailable() ?? keepalivedUnavailable();
-let lab: Lab | undefined;
-const routers: Router[] = [];
-
-after(() => {
-  for (const r of routers) r.kill('SIGKILL');
-  lab?.destroy();
-  removeTempDirs();
-});
+const fx = labFixture();
 
 test('keel watch eth0 --json sees keel and keepalived advertising and names the master', { skip, timeout: 60_000 }, async () => {
-  lab = new Lab('wl');
+  const lab = fx.lab('wl');
   const a = lab.addHost('a', ['10.77.0.1/24']);
   const b = lab.addHost('b', ['10.77.0.2/24']);
   const c = lab.addHost('c', ['10.77.0.3/24']);
-  const n = startRouter('keel', a, globalDefs('a') + instance({ priority: 150 }));
-  const k = startRouter('keepalived', b, globalDefs('b') + instance({ priority: 100 }));
-  routers.push(n, k);
-  await waitFor('election', () => n.state() === 'MASTER' && k.state() === 'BACKUP', 15_000, routers);
+  const n = fx.router('keel', a, globalDefs('a') + instance({ priority: 150 }));
+  const k = fx.router('keepalived', b, globalDefs('b') + instance({ priority: 100 }));
+  await waitFor('election', () => n.state() === 'MASTER' && k.state() === 'BACKUP', 15_000, [n, k]);
   const w = spawn('ip', ['netns', 'exec', c.ns, process.execPath, KEEL, 'watch', 'eth0', '--json', '--seconds', '3'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
