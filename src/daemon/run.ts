@@ -112,6 +112,7 @@ export async function runDaemon(flags: Flags, argv: readonly string[]): Promise<
       ...ports, clock: realClock, log,
       onNotify: (e: NotifyEffect) => log.detail(describeNotify(e)),
       onTransition: (t) => metrics?.transition(t.instance, t.to),
+      keepAddressesOnStop: !!flags['dont-release-vrrp'],
     });
     await engine.start(c);
   };

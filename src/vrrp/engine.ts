@@ -40,6 +40,8 @@ export interface EngineDeps {
   onTransition?: (t: TransitionRecord) => void;
   /** The /proc/sys writes VMACs need (tests root them in a temporary folder). */
   vmacSysctls?: VmacSysctls;
+  /** -V / --dont-release-vrrp: leave VIPs, routes and rules in place on stop. */
+  keepAddressesOnStop?: boolean;
 }
 
 export interface ReloadSummary {
@@ -147,6 +149,7 @@ export class VrrpEngine {
   private readonly timers = new Map<string, TimerHandle>();
   private readonly linkState = new Map<string, LinkInfo>();
   private running = false;
+  private stopping = false;
   /** Tracker values set before or after start (scripts, files, processes). */
   private readonly trackerValues: Record<string, TrackerValue> = {};
   /** Effects are applied in order; kernel work is chained so a removal never overtakes an add. */
@@ -399,6 +402,7 @@ export class VrrpEngine {
   async stop(): Promise<void> {
     if (!this.running) return;
     const now = this.deps.clock.nowUs();
+    this.stopping = true;
     for (let i = 0; i < this.units.length; i++) this.stepUnit(i, { type: 'shutdown', now }, 'shutdown');
     this.running = false;
     for (const t of this.timers.values()) t.cancel();
@@ -654,13 +658,12 @@ export class VrrpEngine {
           this.timer(e.instance, e.timer, e.action === 'set' ? e.at : null);
           break;
         case 'addresses':
-          this.addresses(e.instance, e.action);
-          break;
         case 'routes':
-          this.routes(e.instance, e.action);
-          break;
         case 'rules':
-          this.rules(e.instance, e.action);
+          if (this.stopping && this.deps.keepAddressesOnStop && e.action === 'remove') break;
+          if (e.type === 'addresses') this.addresses(e.instance, e.action);
+          else if (e.type === 'routes') this.routes(e.instance, e.action);
+          else this.rules(e.instance, e.action);
           break;
         case 'garp':
           this.garp(e.instance, e.addresses, e.repeat);

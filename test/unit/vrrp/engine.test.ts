@@ -224,3 +224,19 @@ test('reload: an unchanged instance is kept; a removed one releases its VIPs; a 
   assert.deepEqual(r2, { kept: ['VI_1', 'VI_3'], updated: [], removed: [], added: [] });
   await a.engine.stop();
 });
+
+test('-V (keepAddressesOnStop): a stopping master still sends priority 0 but leaves its VIPs', async () => {
+  const lan = new MemoryLan();
+  const clock = new ManualClock();
+  const host = new MemoryHost('a', lan);
+  host.assign('eth0', '10.0.0.1/24');
+  const engine = new VrrpEngine({ transport: host, addresses: host, garp: host, clock, log: memoryLogger(), keepAddressesOnStop: true });
+  await engine.start(loadConfigText(conf('  priority 200\n  virtual_ipaddress {\n    10.0.0.100/24\n  }')).config);
+  await clock.advance(5 * S);
+  assert.equal(stateOf(engine), 'MASTER');
+  const before = lan.wire.length;
+  await engine.stop();
+  const last = decodeIpPacket(lan.wire[before]!.data);
+  assert.ok(last.ok && last.packet.priority === 0);
+  assert.deepEqual(host.addressesOn('eth0').sort(), ['10.0.0.1/24', '10.0.0.100/24']);
+});
