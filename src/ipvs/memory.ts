@@ -1,7 +1,7 @@
 // An in-memory IPVS that answers like the kernel's (EEXIST for a duplicate, ESRCH for a missing
 // service, ENOENT for a missing destination or scheduler), for tests of what sits above the
 // client. The kernel one is tested against the real ip_vs in the test VM.
-import { CMD, type IpvsInfo, type IpvsTimeouts, type KernelDest, type KernelService, type SyncDaemon } from './codec.js';
+import { CMD, type IpvsCmd, type IpvsInfo, type IpvsTimeouts, type KernelDest, type KernelService, type SyncDaemon } from './codec.js';
 import { describeCommand, IpvsError, type IpvsClient, type KernelServiceEntry, type KernelTable } from './client.js';
 import type { IpvsDest, IpvsService, ServiceKey } from './table.js';
 import { serviceId } from './reconcile.js';
@@ -58,9 +58,9 @@ export class MemoryIpvs implements IpvsClient {
     this.log.push(`delService ${serviceId(key)}`);
     if (!this.#services.delete(serviceId(key))) fail(describeCommand(CMD.DEL_SERVICE, key), 'ESRCH');
   }
-  #svc(cmd: number, key: ServiceKey, d: Pick<IpvsDest, 'family' | 'address' | 'port'>): KernelServiceEntry {
+  #svc(cmd: IpvsCmd, key: ServiceKey, d: Pick<IpvsDest, 'family' | 'address' | 'port'>): KernelServiceEntry {
     const s = this.#services.get(serviceId(key));
-    if (!s) fail(describeCommand(cmd as 5, key, d), 'ESRCH');
+    if (!s) fail(describeCommand(cmd, key, d), 'ESRCH');
     return s;
   }
   #find(s: KernelServiceEntry, d: Pick<IpvsDest, 'family' | 'address' | 'port'>): number {

@@ -10,9 +10,9 @@
 //   destinations and services removed, so that a service is never without destinations longer
 //   than it has to be.
 import type { Config } from '../config/types.js';
-import type { IpvsClient, KernelServiceEntry, KernelTable } from './client.js';
+import type { IpvsClient, KernelTable } from './client.js';
 import { IpvsError } from './client.js';
-import type { KernelDest, SyncDaemon } from './codec.js';
+import type { KernelFwd, SyncDaemon } from './codec.js';
 import { destKeyText, serviceKeyText, type IpvsDest, type IpvsService, type IpvsTable, type ServiceKey } from './table.js';
 
 export type Op =
@@ -38,12 +38,22 @@ function serviceSame(a: Omit<IpvsService, 'dests'>, b: Omit<IpvsService, 'dests'
   return a.scheduler === b.scheduler && a.flags === b.flags && a.timeout === b.timeout && a.netmask === b.netmask && (a.pe ?? '') === (b.pe ?? '');
 }
 
-function destSame(want: IpvsDest, have: IpvsDest | KernelDest): boolean {
+/**
+ * The table as it is: a kernel dump, or — on a reload of a running keel — the table keel last
+ * programmed (then no kernel read is needed to find the one changed server).
+ */
+export interface ActualTable {
+  services: (Omit<IpvsService, 'dests'> & { dests: (Omit<IpvsDest, 'method'> & { method: KernelFwd })[] })[];
+}
+type ActualService = ActualTable['services'][number];
+type ActualDest = ActualService['dests'][number];
+
+function destSame(want: IpvsDest, have: ActualDest): boolean {
   return want.method === have.method && want.weight === have.weight && want.uthreshold === have.uthreshold && want.lthreshold === have.lthreshold
     && want.tunnelType === have.tunnelType && want.tunnelPort === have.tunnelPort && want.tunnelCsum === have.tunnelCsum;
 }
 
-function stripService(s: IpvsService | KernelServiceEntry): Omit<IpvsService, 'dests'> {
+function stripService(s: IpvsService | ActualService): Omit<IpvsService, 'dests'> {
   const o: Omit<IpvsService, 'dests'> = { key: s.key, scheduler: s.scheduler, flags: s.flags, timeout: s.timeout, netmask: s.netmask };
   if (s.pe) o.pe = s.pe;
   return o;
@@ -53,8 +63,8 @@ function stripService(s: IpvsService | KernelServiceEntry): Omit<IpvsService, 'd
  * The commands that turn `actual` into `desired`. `owned`: keys of services keel programmed
  * before (e.g. the previous config's table); those absent from `desired` are deleted.
  */
-export function planReconcile(desired: IpvsTable, actual: KernelTable, owned: Iterable<ServiceKey> = []): Op[] {
-  const have = new Map<string, KernelServiceEntry>();
+export function planReconcile(desired: IpvsTable, actual: ActualTable | KernelTable, owned: Iterable<ServiceKey> = []): Op[] {
+  const have = new Map<string, ActualService>();
   for (const s of actual.services) have.set(serviceId(s.key), s);
   const want = new Map<string, IpvsService>();
   for (const s of desired.services) {
@@ -74,7 +84,7 @@ export function planReconcile(desired: IpvsTable, actual: KernelTable, owned: It
       continue;
     }
     if (!serviceSame(stripService(w), stripService(h))) ops.push({ op: 'editService', service: stripService(w) });
-    const hd = new Map<string, KernelDest>();
+    const hd = new Map<string, ActualDest>();
     for (const d of h.dests) hd.set(destId(d), d);
     const wanted = new Set<string>();
     for (const d of w.dests) {

@@ -712,7 +712,9 @@ export class VrrpEngine {
       }
       const to = spec.dst ?? (r.v.family === 'inet' ? VRRP_GROUP4 : VRRP_GROUP6);
       this.counters.sent++;
-      slot.socket.send(enc.bytes, to, { src, ttl: spec.ttl }).catch((e: Error) => {
+      // IPv6 unicast without unicast_ttl: the kernel's default hop limit, as keepalived leaves it.
+      const ttl = r.v.family === 'inet6' && r.v.unicast_peer.length && r.v.unicast_ttl === undefined ? undefined : spec.ttl;
+      slot.socket.send(enc.bytes, to, { src, ...(ttl !== undefined ? { ttl } : {}) }).catch((e: Error) => {
         this.counters.sendErrors++;
         this.deps.log.info(`(${instance}) Cant send advert to ${to} (${e.message})`);
       });
