@@ -65,9 +65,10 @@ export class LvsRunner {
     await this.worker?.stop();
     while (this.busy) await new Promise((r) => setTimeout(r, 10));
     if (this.client && !this.o.dryRun) {
-      const { stopIpvs } = await import('../ipvs/reconcile.js');
+      const { stopIpvs, stopSyncDaemons } = await import('../ipvs/reconcile.js');
       const r = await stopIpvs(this.client, this.config, this.programmed);
       for (const e of r.errors) this.o.log.error(e.message);
+      if (this.config.global_defs.lvs_sync_daemon) for (const e of await stopSyncDaemons(this.client)) this.o.log.error(e.message);
       this.client.close();
     }
   }
@@ -82,15 +83,28 @@ export class LvsRunner {
     if (!this.busy) void this.drain();
   }
 
+  /** lvs_sync_daemon follows its VRRP instance: master -> the master daemon, else backup. */
+  syncState(instance: string, state: string): void {
+    const d = this.config.global_defs.lvs_sync_daemon;
+    if (!d || d.instance !== instance || !this.client || this.o.dryRun) return;
+    const role = state === 'MASTER' ? 'master' : 'backup';
+    const client = this.client;
+    void import('../ipvs/reconcile.js').then(async ({ setSyncDaemonState }) => {
+      for (const e of await setSyncDaemonState(client, this.config, role)) this.o.log.error(e.message);
+    });
+  }
+
   private async drain(): Promise<void> {
-    const { startIpvs, reconcile } = await import('../ipvs/reconcile.js');
+    const { startIpvs, planReconcile, applyPlan } = await import('../ipvs/reconcile.js');
     this.busy = true;
     try {
       while (this.pending) {
         const t = this.pending;
         this.pending = undefined;
+        // After the first (which reads the kernel), plan against what keel programmed last: a
+        // checker verdict then costs exactly the netlink changes it implies, no table dump.
         const r = this.started
-          ? await reconcile(this.client!, t, this.owned)
+          ? await applyPlan(this.client!, planReconcile(t, this.programmed, this.owned))
           : await startIpvs(this.client!, this.config, t, { owned: this.owned });
         this.started = true;
         this.programmed = t;

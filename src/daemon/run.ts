@@ -4,7 +4,10 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { loadConfigFile } from '../config/build.js';
-import { formatDiagnostic } from '../config/diagnostics.js';
+import { formatDiagnostic, type Diagnostic } from '../config/diagnostics.js';
+import { runLifecycleScript } from '../notify/lifecycle.js';
+import { Notifier } from '../notify/notifier.js';
+import { TrackerSet } from '../track/tracker-set.js';
 import type { Config } from '../config/types.js';
 import { realClock } from '../util/clock.js';
 import { VrrpEngine, type NotifyEffect } from '../vrrp/engine.js';
@@ -79,9 +82,7 @@ export async function runDaemon(flags: Flags, argv: readonly string[]): Promise<
   const opts: Parameters<typeof loadConfigFile>[1] = {};
   if (flags['config-id'] !== undefined) opts.configId = flags['config-id'];
   const { config, diagnostics } = loadConfigFile(file, opts);
-  for (const d of diagnostics.list) {
-    if (d.severity === 'error' || d.severity === 'warning' || d.severity === 'security') log.error(formatDiagnostic(d));
-  }
+  logDiagnostics(diagnostics.list, log);
   if (diagnostics.list.some((d) => d.severity === 'error' && /not exist|cannot open|No such file/i.test(d.message)) && !existsSync(file)) {
     log.error(`Configuration file '${file}' does not exist`);
     removePidFile(pidFile);
@@ -89,6 +90,7 @@ export async function runDaemon(flags: Flags, argv: readonly string[]): Promise<
   }
 
   let engine: VrrpEngine | undefined;
+  let lvs: LvsRunner | undefined;
   let metrics: Metrics | undefined;
   let http: HttpServer | undefined;
   const listen = flags.http !== undefined ? parseListen(flags.http) : undefined;
@@ -105,17 +107,35 @@ export async function runDaemon(flags: Flags, argv: readonly string[]): Promise<
     });
   }
   let closePorts: (() => void) | undefined;
+  // Notify scripts, FIFOs and mail for VRRP transitions; tracked scripts, files and processes.
+  let notifier: Notifier | undefined;
+  let trackers: TrackerSet | undefined;
+  const startTrackers = (c: Config): void => {
+    trackers = new TrackerSet(c, log);
+    for (const t of trackers.initial()) engine?.setTracker(t.kind, t.name, t.value);
+  };
   const startVrrp = async (c: Config): Promise<void> => {
     const ports = await openKernelPorts();
     closePorts = ports.close;
+    notifier = new Notifier(c, log, { priorityOf: (n) => engine?.instance(n)?.effectivePriority });
     engine = new VrrpEngine({
       ...ports, clock: realClock, log,
-      onNotify: (e: NotifyEffect) => log.detail(describeNotify(e)),
-      onTransition: (t) => metrics?.transition(t.instance, t.to),
+      onNotify: (e: NotifyEffect) => {
+        log.detail(describeNotify(e));
+        notifier?.handle(e);
+      },
+      onTransition: (t) => {
+        metrics?.transition(t.instance, t.to);
+        lvs?.syncState(t.instance, t.to);
+      },
       keepAddressesOnStop: !!flags['dont-release-vrrp'],
     });
+    notifier.open();
+    startTrackers(c);
     await engine.start(c);
+    trackers?.start((kind, name, value) => engine?.setTracker(kind, name, value));
   };
+  await runLifecycleScript('startup', config, log);
   if (!flags.check && config.vrrp_instances.length > 0) {
     try {
       await startVrrp(config);
@@ -128,7 +148,6 @@ export async function runDaemon(flags: Flags, argv: readonly string[]): Promise<
 
   let current: Config = config;
   // Virtual servers: checkers in worker threads, their table to IPVS (or kept, with --ipvs-dry-run).
-  let lvs: LvsRunner | undefined;
   if (!flags.vrrp && config.virtual_servers.length > 0) {
     lvs = new LvsRunner(config, {
       dryRun: !!flags['ipvs-dry-run'], log,
@@ -168,16 +187,19 @@ export async function runDaemon(flags: Flags, argv: readonly string[]): Promise<
       log.info('Reloading');
       const next = loadConfigFile(file, opts);
       const bad = next.diagnostics.list.filter((d) => d.severity === 'error' || d.severity === 'security');
-      for (const d of next.diagnostics.list) {
-        if (d.severity === 'error' || d.severity === 'warning' || d.severity === 'security') log.error(formatDiagnostic(d));
-      }
+      logDiagnostics(next.diagnostics.list, log);
       if (bad.length) {
         log.error(`Reload failed: ${bad.length} error${bad.length === 1 ? '' : 's'} in ${file}; keeping the running configuration`);
         return;
       }
       try {
         if (engine) {
+          // Trackers restart for the new config (scripts added or gone); values carry over by name.
+          await trackers?.stop();
+          notifier?.reload(next.config);
+          startTrackers(next.config);
           const r = await engine.reload(next.config);
+          trackers?.start((kind, name, value) => engine?.setTracker(kind, name, value));
           log.info(`Reload finished: ${r.kept.length} kept, ${r.updated.length} updated, ${r.removed.length} removed, ${r.added.length} added`);
         } else if (!flags.check && next.config.vrrp_instances.length > 0) {
           await startVrrp(next.config);
@@ -203,10 +225,19 @@ export async function runDaemon(flags: Flags, argv: readonly string[]): Promise<
         resolve(0);
       };
       const force = setTimeout(done, STOP_GRACE_MS);
+      // As keepalived: running scripts (FIFO readers included) are stopped first, then the
+      // instances send priority 0 and notify STOP, then the shutdown script.
+      const vrrpStop = async (): Promise<void> => {
+        const tracking = trackers?.stop();
+        notifier?.terminateScripts();
+        await tracking;
+        await engine?.stop();
+        await notifier?.close();
+      };
       Promise.all([
-        (engine ? engine.stop() : Promise.resolve()).catch((e: Error) => log.error(e.message)),
+        vrrpStop().catch((e: Error) => log.error(e.message)),
         (lvs ? lvs.stop() : Promise.resolve()).catch((e: Error) => log.error(e.message)),
-      ]).finally(() => {
+      ]).then(() => runLifecycleScript('shutdown', current, log)).catch((e: Error) => log.error(e.message)).finally(() => {
         clearTimeout(force);
         done();
       });
@@ -252,6 +283,14 @@ function statusOf(engine: VrrpEngine | undefined, config: string, startedAt: str
     }),
     ...(engine ? { counters: engine.counters } : {}),
   };
+}
+
+/** Problems as errors; notices (e.g. a script disabled by script security) as information. */
+function logDiagnostics(list: readonly Diagnostic[], log: Logger): void {
+  for (const d of list) {
+    if (d.severity === 'error' || d.severity === 'warning' || d.severity === 'security') log.error(formatDiagnostic(d));
+    else if (d.severity === 'notice' && !/not yet acted on/.test(d.message)) log.info(formatDiagnostic(d));
+  }
 }
 
 function writeDump(path: string, text: string, log: Logger): void {

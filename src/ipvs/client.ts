@@ -2,7 +2,7 @@
 // Payloads are built and read by codec.ts; this file only sends, waits and names errors.
 import { spawnSync } from 'node:child_process';
 import { constants } from 'node:os';
-import { createGenericNetlink, formatGenlHeader, genl, parseError, type GenericNetlinkSocket } from 'netlink';
+import { createGenericNetlink, formatGenlHeader, formatMessage, genl, parseError, type GenericNetlinkSocket, type NetlinkMessage } from 'netlink';
 import {
   CMD, IPVS_GENL_NAME, IPVS_GENL_VERSION, ATTR, attrMap, decodeDaemon, decodeDest, decodeInfo, decodeService, decodeTimeouts,
   encodeDaemon, encodeDest, encodeService, encodeServiceKey, encodeTimeouts,
@@ -89,11 +89,22 @@ export function describeCommand(cmd: IpvsCmd, key?: ServiceKey, dest?: Pick<Ipvs
 }
 
 const NLM_F_DUMP = 0x300;
+const NLM_F_REQUEST = 0x1;
+const NLM_F_ACK = 0x4;
+
+interface Pending {
+  seq: number;
+  cmd: IpvsCmd;
+  payload: Buffer[];
+  what: string;
+  resolve: () => void;
+  reject: (e: Error) => void;
+}
 const NLMSG_ERROR = 2;
 const GENL_HDRLEN = 4;
 
 export interface NetlinkIpvsOptions {
-  /** Requests in flight at once (the kernel handles them in order; acks come back in order). */
+  /** Requests in flight at once (default 256; the kernel handles them in order and acks each). */
   window?: number;
   /** Try `modprobe ip_vs` when the family is missing, as keepalived does (default true). */
   modprobe?: boolean;
@@ -111,7 +122,7 @@ export async function openIpvs(opts: NetlinkIpvsOptions = {}): Promise<NetlinkIp
       spawnSync('modprobe', ['ip_vs'], { stdio: 'ignore' });
       family = await resolveFamily(sock);
     }
-    return new NetlinkIpvs(sock, family, opts.window ?? 64);
+    return new NetlinkIpvs(sock, family, opts.window ?? 256);
   } catch (e) {
     sock.socket.close();
     throw e;
@@ -136,6 +147,10 @@ export class NetlinkIpvs implements IpvsClient {
   #inflight = 0;
   #dumping = false;
   #waiters: { dump: boolean; go: () => void }[] = [];
+  #outbox: Pending[] = [];
+  #acks = new Map<number, Pending>();
+  #flushQueued = false;
+  #listening = false;
   #head = 0;
 
   constructor(private readonly sock: GenericNetlinkSocket, readonly family: number, private readonly window: number) {}
@@ -210,9 +225,75 @@ export class NetlinkIpvs implements IpvsClient {
     }
   }
 
+  /**
+   * A command that changes the table. These are batched: every change queued in the same turn
+   * of the event loop goes to the kernel in one sendmsg (the kernel runs the messages of a
+   * buffer one by one and acks each), which saves a system call and a wake-up per command on
+   * tables of tens of thousands of entries. The window still bounds what is in flight.
+   */
   async #change(cmd: IpvsCmd, payload: Buffer[], what: string): Promise<void> {
     this.#changes++;
-    await this.#call(cmd, payload, what);
+    await this.#acquire(false);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const seq = this.sock.socket.generateSeq();
+        this.#outbox.push({ seq, cmd, payload, what, resolve, reject });
+        if (!this.#flushQueued) {
+          this.#flushQueued = true;
+          setImmediate(() => this.#flush());
+        }
+      });
+    } finally {
+      this.#release(false);
+    }
+  }
+
+  #flush(): void {
+    this.#flushQueued = false;
+    const batch = this.#outbox;
+    this.#outbox = [];
+    if (!batch.length) return;
+    if (!this.#listening) {
+      this.#listening = true;
+      this.sock.socket.on('message', (msgs) => this.#onAck(msgs));
+    }
+    // Keep the socket referenced while acks are due (the netlink package unrefs it when its
+    // own requests are done).
+    this.sock.socket.ref(true);
+    const port = this.sock.socket.address().port;
+    const data: Uint8Array[] = [];
+    for (const m of batch) {
+      this.#acks.set(m.seq, m);
+      data.push(...formatMessage({ type: this.family, flags: NLM_F_REQUEST | NLM_F_ACK, seq: m.seq, port, data: [formatGenlHeader({ cmd: m.cmd, version: IPVS_GENL_VERSION }), ...m.payload] }));
+    }
+    this.sock.socket.socket.send(data, {}, (err) => {
+      if (!err) return;
+      for (const m of batch) {
+        if (this.#acks.delete(m.seq)) m.reject(new Error(`IPVS: cannot ${m.what}: ${err.message}`));
+      }
+      this.#maybeUnref();
+    });
+  }
+
+  /** Acks (or refusals) of batched changes; other messages belong to the netlink package's requests. */
+  #onAck(msgs: NetlinkMessage[]): void {
+    for (const m of msgs) {
+      if (m.type !== NLMSG_ERROR) continue;
+      const p = this.#acks.get(m.seq);
+      if (!p) continue;
+      this.#acks.delete(m.seq);
+      const { errno } = parseError(m.data, m.flags);
+      if (errno === 0) p.resolve();
+      else {
+        const n = Math.abs(errno);
+        p.reject(new IpvsError(p.what, n, errnoName(n)));
+      }
+    }
+    this.#maybeUnref();
+  }
+
+  #maybeUnref(): void {
+    if (!this.#acks.size && !this.#outbox.length) this.sock.socket.ref(false);
   }
 
   async listServices(): Promise<KernelService[]> {
