@@ -16,30 +16,35 @@ export interface Clock {
   at(atUs: number, fn: () => void): TimerHandle;
 }
 
-// setTimeout has millisecond resolution and may fire up to ~1 ms early or late: the timer is set
-// for the whole milliseconds left and re-armed for the remainder if it fires early, so a deadline
-// is never run before it is due.
+// setTimeout has millisecond resolution and fires a little late, never early: the timer is set
+// for the whole milliseconds left minus one, and the last stretch is finished on setImmediate
+// turns, so a deadline fires within a few tens of microseconds after it is due (an advert timer
+// late by milliseconds would show on the wire).
+const SPIN_US = 1000;
+
 export const realClock: Clock = {
   nowUs: () => Math.floor(performance.now() * 1000),
   wallMs: () => Date.now(),
   at(atUs, fn) {
     let t: NodeJS.Timeout | undefined;
+    let im: NodeJS.Immediate | undefined;
     let cancelled = false;
     // Never calls back synchronously: the caller may be in the middle of applying effects.
     const arm = (): void => {
+      t = undefined;
+      im = undefined;
+      if (cancelled) return;
       const left = atUs - realClock.nowUs();
-      if (left <= 0) {
-        t = undefined;
-        if (!cancelled) fn();
-        return;
-      }
-      t = setTimeout(arm, Math.ceil(left / 1000));
+      if (left <= 0) fn();
+      else if (left <= SPIN_US) im = setImmediate(arm);
+      else t = setTimeout(arm, Math.floor((left - SPIN_US) / 1000) + 1);
     };
-    t = setTimeout(arm, Math.max(0, Math.ceil((atUs - realClock.nowUs()) / 1000)));
+    im = setImmediate(arm);
     return {
       cancel() {
         cancelled = true;
         if (t) clearTimeout(t);
+        if (im) clearImmediate(im);
       },
     };
   },
