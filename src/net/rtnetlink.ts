@@ -56,6 +56,10 @@ interface Pending {
   parts: NlMessage[];
   resolve: (parts: NlMessage[]) => void;
   reject: (e: Error) => void;
+  /** Sent without NLM_F_ACK: the kernel answers only an error; success is known at the barrier. */
+  quiet?: boolean;
+  /** A barrier (NLMSG_NOOP with ACK) settles the quiet requests sent before it in its batch. */
+  settles?: Pending[];
 }
 
 /** One NETLINK_ROUTE socket carrying requests: sequence numbers, batching, ACK matching. */
@@ -81,6 +85,16 @@ export class RtnlChannel {
     return this.enqueue(req.type, req.flags | K.NLM_F_REQUEST | K.NLM_F_ACK, req.body, false);
   }
 
+  /**
+   * A request whose success needs no answer (bulk address changes): sent without NLM_F_ACK, so
+   * the kernel replies only on error; a NOOP with ACK closes each batch and, since the kernel
+   * handles a socket's messages in order, its ACK settles every quiet request before it. This
+   * spares 1,000 VIPs 999 ACKs to parse in JavaScript.
+   */
+  requestQuiet(req: RtnlRequest): Promise<void> {
+    return this.enqueue(req.type, req.flags | K.NLM_F_REQUEST, req.body, false, true).then(() => undefined);
+  }
+
   /** A dump (NLM_F_DUMP); the kernel runs one dump per socket at a time, so they queue. */
   dump(req: RtnlRequest): Promise<NlMessage[]> {
     const run = (): Promise<NlMessage[]> => this.enqueue(req.type, req.flags | K.NLM_F_REQUEST, req.body, true);
@@ -96,11 +110,11 @@ export class RtnlChannel {
     this.sock.close();
   }
 
-  private enqueue(type: number, flags: number, body: Buffer, dump: boolean): Promise<NlMessage[]> {
+  private enqueue(type: number, flags: number, body: Buffer, dump: boolean, quiet = false): Promise<NlMessage[]> {
     if (this.closed) return Promise.reject(new Error('rtnetlink socket closed'));
     return new Promise((resolve, reject) => {
       const seq = this.nextSeq();
-      this.queue.push({ seq, buf: frame(type, flags, seq, body), dump, parts: [], resolve, reject });
+      this.queue.push({ seq, buf: frame(type, flags, seq, body), dump, parts: [], resolve, reject, quiet });
       this.scheduleFlush();
     });
   }
@@ -126,6 +140,14 @@ export class RtnlChannel {
     const room = WINDOW - this.waiting.size;
     if (room <= 0 || !this.queue.length) return;
     const batch = this.queue.splice(0, room);
+    const quiet = batch.filter((p) => p.quiet);
+    if (quiet.length) {
+      const seq = this.nextSeq();
+      batch.push({
+        seq, buf: frame(K.NLMSG_NOOP, K.NLM_F_REQUEST | K.NLM_F_ACK, seq, Buffer.alloc(0)), dump: false, parts: [],
+        resolve: () => undefined, reject: () => undefined, settles: quiet,
+      });
+    }
     for (const p of batch) this.waiting.set(p.seq, p);
     this.sock.ref();
     this.sock.send(batch.map((p) => p.buf), { port: 0 }, (err?: Error) => {
@@ -153,6 +175,9 @@ export class RtnlChannel {
     this.waiting.delete(p.seq);
     if (err) p.reject(err);
     else p.resolve(p.parts);
+    // The barrier's answer: the quiet requests before it that drew no error succeeded (or share
+    // the barrier's failure when the socket itself failed).
+    for (const q of p.settles ?? []) this.finish(q, err);
     if (this.queue.length && this.waiting.size <= WINDOW / 2) this.scheduleFlush();
     if (!this.waiting.size && !this.queue.length && !this.closed) this.sock.unref();
   }
@@ -272,7 +297,7 @@ export class RtnetlinkAddressManager implements AddressManager {
     const what = `cannot add ${addressText(a)} to ${ifname}`;
     const index = await this.mustIndex(ifname, what);
     try {
-      await this.chan.request(addressRequest(a, index, 'add'));
+      await this.chan.requestQuiet(addressRequest(a, index, 'add'));
       return true;
     } catch (e) {
       if (isErr(e, 'EEXIST')) return false;
@@ -285,7 +310,7 @@ export class RtnetlinkAddressManager implements AddressManager {
     const index = await this.index(ifname);
     if (index === undefined) return false;
     try {
-      await this.chan.request(addressRequest(a, index, 'del'));
+      await this.chan.requestQuiet(addressRequest(a, index, 'del'));
       return true;
     } catch (e) {
       if (isErr(e, 'EADDRNOTAVAIL', 'ENOENT', 'ENODEV')) return false;
