@@ -26,7 +26,19 @@ if mount -t 9p -o "$opts,ro,cache=loose" host "$R"; then
   mount -t proc proc "$R/proc"
   mount -t sysfs sys "$R/sys"
   mount -t devtmpfs dev "$R/dev"
+  # The guest gets a fresh, writable /tmp; a checkout that lives under the host's /tmp (as a CI
+  # clone may) is bound back into it so that it stays reachable.
+  mkdir -p /hosttmp
+  mount -o bind "$R/tmp" /hosttmp
   mount -t tmpfs tmp "$R/tmp"
+  case "$run" in
+    /tmp/*)
+      rest=${run#/tmp/}
+      top=${rest%%/*}
+      mkdir -p "$R/tmp/$top"
+      mount -o bind "/hosttmp/$top" "$R/tmp/$top"
+      ;;
+  esac
   mount -t tmpfs run "$R/run"
   mount -t 9p -o "$opts" results "$R$results"
   ip link set lo up
