@@ -183,7 +183,7 @@ test('1,000 VIPs: keel adds them all as master, keepalived accepts its adverts, 
 test('use_vmac: ARP for the VIP is answered with the virtual MAC; the macvlan goes on stop', { skip: skip ?? (which('tcpdump') ? undefined : 'needs tcpdump'), timeout: 60_000 }, async () => {
   const l = lab('vm', 3);
   const n = start('keel', l, 'a', instance({ priority: 150, extra: '  use_vmac' }));
-  await waitFor('master', () => n.state() === 'MASTER', 10_000, [n]);
+  await waitFor('master', () => n.state() === 'MASTER', 20_000, [n]);
   const a = l.host('a');
   await waitFor('vmac', () => hasAddress(a, VIP, 'vrrp.51'), 5_000, [n]);
   assert.match(a.ip('-d', 'link', 'show', 'vrrp.51'), /link\/ether 00:00:5e:00:01:33.*\n.*macvlan/s);
