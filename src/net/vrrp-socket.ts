@@ -45,6 +45,12 @@ export class VrrpSocketError extends Error {
 // raw-socket, typed for what is used here (it has no type declarations)
 
 interface RawSocket extends EventEmitter {
+  /**
+   * raw-socket's native handle. Its send() is a plain synchronous sendto(); the JS send() above it
+   * queues the packet until the socket polls writable (one more event-loop turn), which put up to
+   * ~5 ms of jitter on adverts. keel calls the native send directly when it is there.
+   */
+  wrap?: { send(buffer: Buffer, offset: number, length: number, address: string, cb: (bytes: number) => void): void };
   setOption(level: number, option: number, value: number | Buffer, length?: number): void;
   send(buffer: Buffer, offset: number, length: number, address: string, cb: (err: Error | null, bytes: number) => void): void;
   close(): void;
@@ -237,6 +243,18 @@ class Ipv4Socket extends BaseSocket {
     const a = parseAddress(dst);
     if (!a || a.family !== 'inet') return Promise.reject(this.error('send', 'EINVAL', `${dst} is not an IPv4 address`));
     const buf = Buffer.from(packet.buffer, packet.byteOffset, packet.byteLength);
+    const wrap = this.raw.wrap;
+    if (wrap && typeof wrap.send === 'function') {
+      try {
+        wrap.send(buf, 0, buf.length, dst, () => undefined);
+        return Promise.resolve();
+      } catch (e) {
+        const m = (e as Error).message;
+        const code = codeFromMessage(m);
+        // A full send buffer: wait for writable through raw-socket's own queue below.
+        if (code !== 'EAGAIN' && code !== 'EWOULDBLOCK' && code !== 'ENOBUFS') return Promise.reject(this.error(`send to ${dst}`, code, m));
+      }
+    }
     return new Promise((resolve, reject) => {
       // raw-socket queues sends until the socket is writable; close() drops that queue silently.
       const abandon = (): void => reject(this.error(`send to ${dst}`, 'EBADF', 'socket closed before the packet went'));
