@@ -3,11 +3,8 @@
 // Every time here is wall clock in milliseconds since the epoch (what both tools print), so a
 // kill recorded with wallNow() and a frame seen by tcpdump are on the same clock.
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { KEEL } from './env.js';
 import type { LabHost } from './lab.js';
-import { tempDir, type Implementation, type Router } from './vrrp-lab.js';
+import { startRouter, type Implementation, type Router } from './vrrp-lab.js';
 
 /** Wall-clock milliseconds with sub-millisecond resolution. */
 export const wallNow = (): number => performance.timeOrigin + performance.now();
@@ -164,68 +161,7 @@ export const median = (xs: readonly number[]): number => {
   return n % 2 ? s[(n - 1) / 2]! : (s[n / 2 - 1]! + s[n / 2]!) / 2;
 };
 
-/**
- * startRouter without -D (detailed logging): keepalived 2.2.7 with -D and 1,000 VIPs logs every
- * gratuitous ARP and then stops sending adverts (seen here: one advert, then silence until it is
- * killed), which would time keepalived's logging rather than its failover. Same Router shape.
- */
+/** A router without -D (see startRouter's `detail`): the 1,000-VIP rows. */
 export function startQuietRouter(impl: Implementation, host: LabHost, conf: string): Router {
-  const dir = tempDir(`${impl}-${host.label}`);
-  const file = join(dir, 'keepalived.conf');
-  writeFileSync(file, conf);
-  const pid = (n: string): string => join(dir, `${n}.pid`);
-  const args = impl === 'keel'
-    ? ['-n', '-l', '-f', file, '-p', pid('main'), '--control', join(dir, 'keel.sock')]
-    : ['-n', '-l', '-P', '-f', file, '-p', pid('main'), '-r', pid('vrrp'), '-c', pid('check')];
-  const proc = impl === 'keel' ? host.spawn(process.execPath, [KEEL, ...args]) : host.spawn('keepalived', args);
-  const lines: { t: number; text: string }[] = [];
-  let buf = '';
-  const take = (d: Buffer): void => {
-    buf += d.toString('latin1');
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const raw = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      const m = /^[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4}: (.*)$/.exec(raw);
-      lines.push({ t: performance.now(), text: m ? m[1]! : raw });
-    }
-  };
-  proc.stdout?.on('data', take);
-  proc.stderr?.on('data', take);
-  const exit = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
-  const entering = /^\((\S+)\) Entering (MASTER|BACKUP|FAULT) STATE/;
-  const kill = (signal: NodeJS.Signals): void => {
-    if (!proc.pid || proc.exitCode !== null || proc.signalCode !== null) return;
-    try { process.kill(proc.pid, signal); } catch { /* exited meanwhile */ }
-  };
-  return {
-    impl, host, proc, lines, control: join(dir, 'keel.sock'), file,
-    state(instance = 'VI_1') {
-      for (let i = lines.length - 1; i >= 0; i--) {
-        const m = entering.exec(lines[i]!.text);
-        if (m && m[1] === instance) return m[2];
-      }
-      return undefined;
-    },
-    enteredAt(state, since = 0, instance = 'VI_1') {
-      for (const l of lines) {
-        const m = entering.exec(l.text);
-        if (m && m[1] === instance && m[2] === state && l.t >= since) return l.t;
-      }
-      return undefined;
-    },
-    kill,
-    crash() {
-      // As vrrp-lab's crash(): keepalived's VRRP child first, its parent stopped so it cannot respawn it.
-      if (impl === 'keel') return kill('SIGKILL');
-      let child = NaN;
-      try { child = Number(readFileSync(pid('vrrp'), 'utf8').trim()); } catch { /* no child yet */ }
-      kill('SIGSTOP');
-      if (Number.isInteger(child) && child > 0) {
-        try { process.kill(child, 'SIGKILL'); } catch { /* gone */ }
-      }
-      kill('SIGKILL');
-    },
-    exited: () => exit,
-  };
+  return startRouter(impl, host, conf, [], { detail: false });
 }

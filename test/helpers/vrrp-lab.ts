@@ -51,14 +51,17 @@ export function removeTempDirs(): void {
 const now = (): number => performance.now();
 
 /** Start keel or keepalived (VRRP only) on `host` with `conf`. */
-export function startRouter(impl: Implementation, host: LabHost, conf: string, extra: string[] = []): Router {
+export function startRouter(impl: Implementation, host: LabHost, conf: string, extra: string[] = [], opts: { detail?: boolean } = {}): Router {
   const dir = tempDir(`${impl}-${host.label}`);
   const file = join(dir, 'keepalived.conf');
   writeFileSync(file, conf);
   const pid = (n: string): string => join(dir, `${n}.pid`);
+  // -D by default; without it for many VIPs (keepalived 2.2.7 with -D and 1,000 VIPs logs every
+  // gratuitous ARP and then stops advertising, which would time its logging, not its failover).
+  const detail = opts.detail === false ? [] : ['-D'];
   const args = impl === 'keel'
-    ? ['-n', '-l', '-D', '-f', file, '-p', pid('main'), '--control', join(dir, 'keel.sock'), ...extra]
-    : ['-n', '-l', '-D', '-P', '-f', file, '-p', pid('main'), '-r', pid('vrrp'), '-c', pid('check'), ...extra];
+    ? ['-n', '-l', ...detail, '-f', file, '-p', pid('main'), '--control', join(dir, 'keel.sock'), ...extra]
+    : ['-n', '-l', ...detail, '-P', '-f', file, '-p', pid('main'), '-r', pid('vrrp'), '-c', pid('check'), ...extra];
   const proc = impl === 'keel' ? host.spawn(process.execPath, [KEEL, ...args]) : host.spawn('keepalived', args);
   const lines: { t: number; text: string }[] = [];
   let buf = '';
