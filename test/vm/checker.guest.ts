@@ -2,31 +2,18 @@
 // TCP_CHECKs against real TCP servers in the guest; each table it publishes is reconciled into
 // the real ip_vs. A server whose check fails leaves the pool (or goes to weight 0 with
 // inhibit_on_failure) and comes back, each with exactly one netlink change.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
 import { loadConfigText } from '../../src/config/build.js';
 import { CheckerEngine } from '../../src/check/engine.js';
-import { openIpvs, type NetlinkIpvs } from '../../src/ipvs/client.js';
+import type { NetlinkIpvs } from '../../src/ipvs/client.js';
 import { reconcile } from '../../src/ipvs/reconcile.js';
 import type { IpvsTable } from '../../src/ipvs/table.js';
-import { inVm, ipvsadm, resetIpvs, setupNet, teardownNet } from './guest.js';
+import { guestIpvs, ipvsadm, resetIpvs } from './guest.js';
 
-const skip = inVm() ? false : 'runs inside the IPVS test VM (test/vm/ipvs.test.ts boots it)';
-let c: NetlinkIpvs;
-
-before(async () => {
-  if (skip) return;
-  setupNet();
-  resetIpvs();
-  c = await openIpvs();
-});
-after(() => {
-  if (skip) return;
-  c?.close();
-  resetIpvs();
-  teardownNet();
-});
+let c!: NetlinkIpvs;
+const skip = guestIpvs((x) => { c = x; });
 
 function listen(port = 0): Promise<Server> {
   return new Promise((res, rej) => {

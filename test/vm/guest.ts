@@ -4,6 +4,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
+import { openIpvs, type NetlinkIpvs } from '../../src/ipvs/client.js';
 
 /** True inside the test VM (its init passes the results folder; ip_vs is loaded). */
 export function inVm(): boolean {
@@ -98,4 +100,27 @@ export async function keepalivedTable(conf: string, expectLines: number, opts: {
 
 export function readText(path: string): string {
   return readFileSync(path, 'utf8');
+}
+
+/**
+ * For a guest test file: the guest's network and an empty IPVS table before its tests, a netlink
+ * client handed to `set`, everything removed after. Returns the file's skip reason (outside the VM).
+ */
+export function guestIpvs(set: (c: NetlinkIpvs) => void): string | false {
+  const skip = inVm() ? false : 'runs inside the IPVS test VM (test/vm/ipvs.test.ts boots it)';
+  let client: NetlinkIpvs | undefined;
+  before(async () => {
+    if (skip) return;
+    setupNet();
+    resetIpvs();
+    client = await openIpvs();
+    set(client);
+  });
+  after(() => {
+    if (skip) return;
+    client?.close();
+    resetIpvs();
+    teardownNet();
+  });
+  return skip;
 }

@@ -1,31 +1,18 @@
 // Inside the test VM: keel's IPVS client, formatter and reconciler against the real ip_vs,
 // read back with Debian's ipvsadm.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { IpvsError, openIpvs, type NetlinkIpvs } from '../../src/ipvs/client.js';
+import { IpvsError, type NetlinkIpvs } from '../../src/ipvs/client.js';
 import { formatList, formatSave } from '../../src/ipvs/format.js';
 import { runIpvsCommand } from '../../src/ipvs/cli.js';
 import { planReconcile, reconcile, setSyncDaemonState, stopIpvs, stopSyncDaemons } from '../../src/ipvs/reconcile.js';
 import { loadConfigText } from '../../src/config/build.js';
 import { desiredTable } from '../../src/ipvs/from-config.js';
 import type { IpvsDest, IpvsTable, ServiceKey } from '../../src/ipvs/table.js';
-import { inVm, ipvsadm, resetIpvs, setupNet, teardownNet } from './guest.js';
+import { guestIpvs, ipvsadm, resetIpvs } from './guest.js';
 
-const skip = inVm() ? false : 'runs inside the IPVS test VM (test/vm/ipvs.test.ts boots it)';
-let c: NetlinkIpvs;
-
-before(async () => {
-  if (skip) return;
-  setupNet();
-  resetIpvs();
-  c = await openIpvs();
-});
-after(() => {
-  if (skip) return;
-  c?.close();
-  resetIpvs();
-  teardownNet();
-});
+let c!: NetlinkIpvs;
+const skip = guestIpvs((x) => { c = x; });
 
 const tcp = (address: string, port: number): ServiceKey => ({ kind: 'addr', family: address.includes(':') ? 'inet6' : 'inet', protocol: 'TCP', address, port });
 const dest = (address: string, port: number, more: Partial<IpvsDest> = {}): IpvsDest => ({

@@ -1,32 +1,19 @@
 // Inside the test VM: for each config, the table real keepalived 2.2.7 programs and the table
 // keel programs (desiredTable + reconcile) must read back the same with `ipvsadm -Sn` (and the
 // same thresholds and timeouts). Also keel's own formatter must print what ipvsadm prints.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadConfigText } from '../../src/config/build.js';
 import { desiredTable } from '../../src/ipvs/from-config.js';
-import { openIpvs, type NetlinkIpvs } from '../../src/ipvs/client.js';
+import type { NetlinkIpvs } from '../../src/ipvs/client.js';
 import { formatSave } from '../../src/ipvs/format.js';
 import { reconcile, startIpvs } from '../../src/ipvs/reconcile.js';
 import type { RsVerdict } from '../../src/ipvs/from-config.js';
-import { inVm, ipvsadm, keepalivedTable, lineCount, resetIpvs, setupNet, teardownNet } from './guest.js';
+import { guestIpvs, ipvsadm, keepalivedTable, lineCount, resetIpvs } from './guest.js';
 import { DIFF_CASES } from './cases.js';
 
-const skip = inVm() ? false : 'runs inside the IPVS test VM (test/vm/ipvs.test.ts boots it)';
-let c: NetlinkIpvs;
-
-before(async () => {
-  if (skip) return;
-  setupNet();
-  resetIpvs();
-  c = await openIpvs();
-});
-after(() => {
-  if (skip) return;
-  c?.close();
-  resetIpvs();
-  teardownNet();
-});
+let c!: NetlinkIpvs;
+const skip = guestIpvs((x) => { c = x; });
 
 /** What the other views show beside -Sn: thresholds (not in -Sn) and timeouts. */
 function extraViews(): string {
