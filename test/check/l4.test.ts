@@ -47,8 +47,24 @@ async function startBlackhole(): Promise<number | undefined> {
   return p;
 }
 
+/**
+ * A TCP port nobody listens on, below the ephemeral range (32768+): a freed ephemeral port can be
+ * handed to the checker's own connect as its local port, and a connect to itself "succeeds".
+ */
+async function refusedPort(): Promise<number> {
+  for (;;) {
+    const p = 20000 + Math.floor(Math.random() * 10000);
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.createServer();
+      s.once('error', () => resolve(false));
+      s.listen(p, '127.0.0.1', () => s.close(() => resolve(true)));
+    });
+    if (ok) return p;
+  }
+}
+
 before(async () => {
-  port.refused = await freePort('tcp');
+  port.refused = await refusedPort();
   const open = net.createServer((s) => s.destroy()).listen(0, '127.0.0.1');
   await new Promise((r) => open.once('listening', r));
   port.open = (open.address() as net.AddressInfo).port;
