@@ -135,7 +135,11 @@ export class Notifier {
   async close(): Promise<void> {
     await Promise.allSettled([...this.pending]);
     for (const f of this.fifos.splice(0)) f.close();
-    // keepalived's scripts die with it (PR_SET_PDEATHSIG SIGTERM): end whatever still runs.
+    // The STOP notifications just started get their second to finish (a signal now could land
+    // before a script has done its work); then, as keepalived's scripts die with it
+    // (PR_SET_PDEATHSIG SIGTERM), whatever still runs is ended.
+    const until = Date.now() + STOP_KILL_MS;
+    while (this.runner.running > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
     await this.runner.killAll(STOP_KILL_MS);
   }
 
