@@ -118,6 +118,18 @@ function unitMembers(u: Unit): readonly InstanceState[] {
   return u.kind === 'instance' ? [u.state] : u.state.members;
 }
 
+/** The VRID byte of a received packet (after the IPv4 header and any AH header), if it is there. */
+function vridOf(p: ReceivedPacket): number | undefined {
+  const b = p.data;
+  let off = 0;
+  if (p.withIpHeader) {
+    if (b.length < 20 || b[0]! >> 4 !== 4) return undefined;
+    off = (b[0]! & 0x0f) * 4;
+    if (b[9] === IPPROTO_AH) off += 24;
+  }
+  return off + 1 < b.length ? b[off + 1] : undefined;
+}
+
 /** keepalived's complaint for a dropped advert, where operators know its wording. */
 function rejectMessage(name: string, r: Extract<DecodeResult, { ok: false }>, x: ExpectedInstance): string {
   const p = r.packet;
@@ -554,10 +566,15 @@ export class VrrpEngine {
   private onPacket(socketKey: string, p: ReceivedPacket): void {
     if (!this.running) return;
     this.counters.received++;
-    const first = p.withIpHeader ? decodeIpPacket(p.data) : decodeVrrp(p.data, { family: p.family, src: p.src, dst: p.dst, ttl: p.ttl });
-    const vrid = first.packet?.vrid;
+    // The VRID is read straight from the bytes to pick the instance; the packet is then decoded
+    // once, with that instance's expectations (a packet too short for a VRID is decoded plainly
+    // only to name why).
+    const meta = { family: p.family, src: p.src, dst: p.dst, ttl: p.ttl };
+    const decode = (opts?: { expect: ExpectedInstance }): DecodeResult => (p.withIpHeader ? decodeIpPacket(p.data, opts) : decodeVrrp(p.data, meta, opts));
+    const vrid = vridOf(p);
     if (vrid === undefined) {
-      this.drop(first.ok ? 'truncated' : first.reason);
+      const d = decode();
+      this.drop(d.ok ? 'truncated' : d.reason);
       return;
     }
     const name = this.channels.get(`${socketKey}|${vrid}`);
@@ -566,8 +583,7 @@ export class VrrpEngine {
       return;
     }
     const r = this.rt.get(name)!;
-    const opts = { expect: r.expected };
-    const d = p.withIpHeader ? decodeIpPacket(p.data, opts) : decodeVrrp(p.data, { family: p.family, src: p.src, dst: p.dst, ttl: p.ttl }, opts);
+    const d = decode({ expect: r.expected });
     if (!d.ok) {
       this.drop(d.reason);
       this.deps.log.info(rejectMessage(name, d, r.expected));
