@@ -5,25 +5,18 @@
 // each sender chooses freely are set aside: the IPv4 id and the header checksum covering it, and
 // the IPv6 flow label the kernel picks. (With AH the ICV covers the IP id, so it is set aside too
 // when the two ids differ; the AH sequence number is compared.)
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { keepalivedUnavailable, netnsUnavailable, which } from '../helpers/env.js';
-import { Lab, type LabHost } from '../helpers/lab.js';
-import { globalDefs, removeTempDirs, startRouter, tempDir, waitFor, type Implementation, type Router } from '../helpers/vrrp-lab.js';
+import type { LabHost } from '../helpers/lab.js';
+import { globalDefs, labFixture, tempDir, waitFor, type Implementation, type Router } from '../helpers/vrrp-lab.js';
 import { ipFromFrame, readCapture } from '../../src/capture/pcap.js';
 import { decodeIpPacket } from '../../src/vrrp/packet.js';
 
 const skip = netnsUnavailable() ?? keepalivedUnavailable() ?? (which('tcpdump') ? undefined : 'needs tcpdump');
-const labs: Lab[] = [];
-const routers: Router[] = [];
-
-after(() => {
-  for (const r of routers) r.kill('SIGKILL');
-  for (const l of labs) l.destroy();
-  removeTempDirs();
-});
+const fx = labFixture();
 
 const inst = (name: string, vrid: number, body: string, vips: string[]): string =>
   `vrrp_instance ${name} {\n  state MASTER\n  interface eth0\n  virtual_router_id ${vrid}\n  priority 255\n  advert_int 1\n${body}` +
@@ -48,8 +41,7 @@ async function capture(impl: Implementation, a: LabHost, b: LabHost): Promise<{ 
   let err = '';
   td.stderr?.on('data', (d: Buffer) => { err += d.toString(); });
   await waitFor('tcpdump', () => /listening on/.test(err), 5_000);
-  const r = startRouter(impl, a, CONF);
-  routers.push(r);
+  const r = fx.router(impl, a, CONF);
   await waitFor(`${impl} master on every instance`, () => NAMES.every((n) => r.state(n) === 'MASTER'), 15_000, [r]);
   await new Promise((res) => setTimeout(res, 2_500));
   r.kill('SIGTERM');
@@ -93,8 +85,7 @@ function normalise(f: Frame, ahIcvAside: boolean): string {
 const ipId = (f: Frame): number => f.bytes.readUInt16BE(f.ipOffset + 4);
 
 test('keel\'s adverts are keepalived\'s byte for byte (v2 none/PASS/AH, v3 IPv4, v3 IPv6 link-local, unicast), IP id aside', { skip, timeout: 120_000 }, async (t) => {
-  const lab = new Lab('ab');
-  labs.push(lab);
+  const lab = fx.lab('ab');
   const a = lab.addHost('a', ['10.79.0.1/24']);
   const b = lab.addHost('b', ['10.79.0.2/24']);
   // One MAC, hence one EUI-64 link-local address, for both runs.

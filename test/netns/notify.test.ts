@@ -5,27 +5,18 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { keepalivedUnavailable, netnsUnavailable } from '../helpers/env.js';
-import { Lab } from '../helpers/lab.js';
-import { globalDefs, instance, removeTempDirs, startRouter, tempDir, waitFor, type Router } from '../helpers/vrrp-lab.js';
+import { globalDefs, instance, labFixture, tempDir, waitFor } from '../helpers/vrrp-lab.js';
 import { recorder, script } from '../unit/notify/helpers.js';
 
 const skip = netnsUnavailable() ?? keepalivedUnavailable();
-const labs: Lab[] = [];
-const routers: Router[] = [];
-
-after(() => {
-  for (const r of routers) r.kill('SIGKILL');
-  for (const l of labs) l.destroy();
-  removeTempDirs();
-});
+const fx = labFixture();
 
 const lines = (f: string): string[] => (existsSync(f) ? readFileSync(f, 'utf8').split('\n').filter(Boolean) : []);
 
 async function scenario(impl: 'keel' | 'keepalived'): Promise<{ calls: string[]; fifo: string[] }> {
-  const lab = new Lab('nfy');
-  labs.push(lab);
+  const lab = fx.lab('nfy');
   const a = lab.addHost('a', ['10.78.0.1/24']);
   const b = lab.addHost('b', ['10.78.0.2/24']);
   const dir = tempDir(`nfy-${impl}`);
@@ -40,11 +31,9 @@ async function scenario(impl: 'keel' | 'keepalived'): Promise<{ calls: string[];
   const confA = globalDefs(`a-${impl}`, `  enable_script_security\n  script_user root\n  vrrp_notify_fifo ${join(dir, 'fifo')}\n  vrrp_notify_fifo_script ${reader}\n`) +
     `vrrp_script chk {\n  script ${chk}\n  interval 1\n  weight -60\n}\n` +
     instance({ priority: 150, vips, extra: `  notify ${notify}\n  track_script {\n    chk\n  }` });
-  const rb = startRouter('keepalived', b, globalDefs('b') + instance({ priority: 100, vips }));
-  routers.push(rb);
+  const rb = fx.router('keepalived', b, globalDefs('b') + instance({ priority: 100, vips }));
   await waitFor('B master', () => rb.state() === 'MASTER', 15000);
-  const ra = startRouter(impl, a, confA);
-  routers.push(ra);
+  const ra = fx.router(impl, a, confA);
   const stopA = async (): Promise<void> => { ra.kill('SIGTERM'); await ra.exited(); };
   const has = (l: string): boolean => lines(calls).includes(l);
   await waitFor('A master', () => has('notify|INSTANCE|VI_1|MASTER|150|'), 20000);
@@ -61,8 +50,7 @@ async function scenario(impl: 'keel' | 'keepalived'): Promise<{ calls: string[];
 }
 
 async function syncScenario(impl: 'keel' | 'keepalived'): Promise<Record<string, string[]>> {
-  const lab = new Lab('nfs');
-  labs.push(lab);
+  const lab = fx.lab('nfs');
   const a = lab.addHost('a', ['10.79.0.1/24'], 2);
   const b = lab.addHost('b', ['10.79.0.2/24'], 2);
   a.ip('addr', 'add', '10.79.1.1/24', 'dev', 'eth1');
@@ -80,11 +68,9 @@ async function syncScenario(impl: 'keel' | 'keepalived'): Promise<Record<string,
     instance({ name: 'VI_2', vrid: 62, iface: 'eth1', priority: prio, vips: ['10.79.1.100/24'], ...(notify ? { extra: `  notify ${dir}/n2` } : {}) });
   const confA = globalDefs(`a-${impl}`, `  enable_script_security\n  script_user root\n  vrrp_notify_fifo ${join(dir, 'fifo')}\n  vrrp_notify_fifo_script ${reader}\n`) +
     group(true) + pair(150, true);
-  const rb = startRouter('keepalived', b, globalDefs('b') + group(false) + pair(100, false));
-  routers.push(rb);
+  const rb = fx.router('keepalived', b, globalDefs('b') + group(false) + pair(100, false));
   await waitFor('B master', () => rb.state('VI_1') === 'MASTER' && rb.state('VI_2') === 'MASTER', 15000);
-  const ra = startRouter(impl, a, confA);
-  routers.push(ra);
+  const ra = fx.router(impl, a, confA);
   const stopA = async (): Promise<void> => { ra.kill('SIGTERM'); await ra.exited(); };
   const count = (n: string, l: string): number => lines(out(n)).filter((x) => x === l).length;
   await waitFor('A group master', () => count('g', 'g|GROUP|G1|MASTER|0|') === 1, 20000);
