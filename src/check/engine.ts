@@ -13,6 +13,7 @@ import { EffectRunner, scriptAccount } from './effects.js';
 import { fileVerdict, FileWatch, readTrackValue } from './file.js';
 import { loadTlsMaterial, probeHttpUrl, type TlsMaterial } from './http.js';
 import { probeMisc, signalNumber, type RunAs } from './misc.js';
+import { CheckerMetrics } from './metrics.js';
 import { fmtRs, rsKey, vsKey } from './names.js';
 import { closePingers, probePing } from './ping.js';
 import type { ProbeResult } from './probe.js';
@@ -172,6 +173,8 @@ export class CheckerEngine extends EventEmitter {
   private lastTable: IpvsTable = { services: [] };
   private attempts = 0;
   private failures = 0;
+  /** Results and latencies for the daemon's /metrics. */
+  readonly metrics = new CheckerMetrics();
 
   constructor(opts: EngineOptions = {}) {
     super();
@@ -385,6 +388,7 @@ export class CheckerEngine extends EventEmitter {
   private async fire(s: Slot): Promise<void> {
     if (s.dead || s.busy) return;
     s.busy = true;
+    const started = performance.now();
     try {
       if (s.kind === 'http') await this.attemptHttp(s);
       else if (s.kind === 'misc') await this.attemptMisc(s);
@@ -394,12 +398,14 @@ export class CheckerEngine extends EventEmitter {
       if (!s.dead) this.schedule(s, (s.checker as TcpChecker).delay_loop);
     } finally {
       s.busy = false;
+      this.metrics.observe(s.checker.type, (performance.now() - started) / 1000);
     }
   }
 
   private count(s: Slot, ok: boolean, msg: string): void {
     s.attempts++;
     this.attempts++;
+    this.metrics.result(s.checker.type, ok);
     if (!ok) {
       s.failures++;
       this.failures++;

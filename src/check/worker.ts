@@ -15,7 +15,7 @@ import { vsKey } from './names.js';
 
 type ToWorker =
   | { op: 'start' | 'update'; config: Config }
-  | { op: 'stop' | 'snapshot' | 'counters'; id: number };
+  | { op: 'stop' | 'snapshot' | 'counters' | 'metrics'; id: number };
 
 type FromWorker =
   | { ev: string; arg: unknown }
@@ -52,6 +52,9 @@ export function runCheckerWorker(): void {
       else if (m.op === 'update') engine.update(m.config);
       else if (m.op === 'snapshot') port.postMessage({ reply: m.id, value: engine.snapshot() } satisfies FromWorker);
       else if (m.op === 'counters') port.postMessage({ reply: m.id, value: engine.counters() } satisfies FromWorker);
+      else if (m.op === 'metrics') {
+        void engine.metrics.json().then((value) => port.postMessage({ reply: m.id, value } satisfies FromWorker));
+      }
       else if (m.op === 'stop') {
         engine.stop();
         port.postMessage({ reply: m.id, value: null } satisfies FromWorker);
@@ -95,7 +98,7 @@ class Shard {
     this.worker.postMessage(m);
   }
 
-  ask(op: 'snapshot' | 'counters' | 'stop'): Promise<unknown> {
+  ask(op: 'snapshot' | 'counters' | 'metrics' | 'stop'): Promise<unknown> {
     if (this.exited) return Promise.reject(new Error('checker worker exited'));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
@@ -167,6 +170,11 @@ export class CheckerWorker extends EventEmitter {
   async counters(): Promise<{ attempts: number; failures: number }> {
     const parts = (await Promise.all(this.shards.map((s) => s.ask('counters')))) as { attempts: number; failures: number }[];
     return { attempts: parts.reduce((a, p) => a + p.attempts, 0), failures: parts.reduce((a, p) => a + p.failures, 0) };
+  }
+
+  /** Each worker's checker metrics (prom-client JSON), for AggregatorRegistry.aggregate(). */
+  async metrics(): Promise<unknown[][]> {
+    return (await Promise.all(this.shards.map((s) => s.ask('metrics')))) as unknown[][];
   }
 
   /** Event-loop utilisation of each worker (see perf_hooks eventLoopUtilization). */

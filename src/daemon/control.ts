@@ -20,6 +20,8 @@ export interface InstanceStatus {
   lastTransition?: { from: string; to: string; at: string; cause: string };
   trackers: Record<string, unknown>;
   vips: string[];
+  /** Adverts sent and valid adverts received since the VRRP process started. */
+  adverts?: { sent: number; received: number };
 }
 
 export interface DaemonStatus {
@@ -33,6 +35,12 @@ export interface DaemonStatus {
   /** The IPVS table keel computed (and programmed unless dryRun). */
   ipvs?: { dryRun: boolean; table: unknown; operations: number };
   counters?: unknown;
+  /** The checkers' totals since the checker process started. */
+  checks?: { attempts: number; failures: number };
+  /** The child processes the parent supervises. */
+  processes?: { role: string; pid: number; startedAt: string; restarts: number }[];
+  /** A child that did not answer. */
+  errors?: string[];
 }
 
 /** Serve `status` on `path`; a stale socket left by a killed daemon is replaced. */

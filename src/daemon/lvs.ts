@@ -61,6 +61,11 @@ export class LvsRunner {
     return this.worker?.snapshot();
   }
 
+  /** The checker workers' metrics (prom-client JSON, one set per worker). */
+  async metrics(): Promise<unknown[][]> {
+    return (await this.worker?.metrics()) ?? [];
+  }
+
   async stop(): Promise<void> {
     await this.worker?.stop();
     while (this.busy) await new Promise((r) => setTimeout(r, 10));

@@ -1,77 +1,86 @@
 // The optional HTTP endpoint (off unless --http is given; 127.0.0.1 unless an address is named):
 // GET /status is the control socket's JSON, GET /metrics the Prometheus text from prom-client.
-// Metrics are collected when scraped, from the same status the control socket serves, plus the
-// counters the engine keeps (adverts by instance, drops by reason, transitions).
+// Metrics are collected when scraped (see Metrics below).
 import { createServer, type Server } from 'node:http';
-import { Counter, Gauge, Registry } from 'prom-client';
+import { AggregatorRegistry, Counter, Gauge, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 import type { DaemonStatus } from './control.js';
 
 const STATE_CODE: Record<string, number> = { INIT: 0, BACKUP: 1, MASTER: 2, FAULT: 3, STOP: 4, DELETED: 5 };
 
-export interface MetricsSource {
-  status(): DaemonStatus;
-  /** Per-instance advert counts from the machine's stats. */
-  adverts(): { instance: string; sent: number; received: number }[];
-  dropped(): Record<string, number>;
+type RsView = { rs: string; alive: boolean; weight: number };
+type VsView = { vs: string; quorumUp: boolean; realServers: RsView[] };
+
+/** One gauge whose values are recomputed from the latest status at each scrape. */
+function gauge<L extends string>(r: Registry, name: string, help: string, labelNames: readonly L[], values: () => [Partial<Record<L, string>>, number][]): void {
+  new Gauge({
+    name, help, labelNames, registers: [r],
+    collect() {
+      this.reset();
+      for (const [labels, v] of values()) this.set(labels, v);
+    },
+  });
 }
 
+/**
+ * The parent's metrics. VRRP and IPVS figures come from the children's status (fetched for each
+ * scrape); transitions are counted here as the VRRP child reports them (so they survive a
+ * respawn); checker results and latencies are the checker workers' own prom-client metrics,
+ * merged by AggregatorRegistry.
+ */
 export class Metrics {
   readonly registry = new Registry();
   private readonly transitions: Counter<'instance' | 'to'>;
+  private snap?: DaemonStatus;
+  private checkerSets: unknown[][] = [];
 
-  constructor(src: MetricsSource) {
+  constructor() {
     const r = this.registry;
-    const state = new Gauge({
-      name: 'keel_vrrp_state', help: 'VRRP instance state: 0 INIT, 1 BACKUP, 2 MASTER, 3 FAULT, 4 STOP, 5 DELETED',
-      labelNames: ['instance'] as const, registers: [r],
-      collect() {
-        this.reset();
-        for (const i of src.status().instances) this.set({ instance: i.name }, STATE_CODE[i.state] ?? -1);
-      },
-    });
-    new Gauge({
-      name: 'keel_vrrp_priority', help: 'Configured (base) priority', labelNames: ['instance'] as const, registers: [r],
-      collect() {
-        this.reset();
-        for (const i of src.status().instances) this.set({ instance: i.name }, i.priority);
-      },
-    });
-    new Gauge({
-      name: 'keel_vrrp_effective_priority', help: 'Priority after tracking weights', labelNames: ['instance'] as const, registers: [r],
-      collect() {
-        this.reset();
-        for (const i of src.status().instances) this.set({ instance: i.name }, i.effectivePriority);
-      },
-    });
-    new Gauge({
-      name: 'keel_vrrp_adverts_sent', help: 'Adverts sent since start', labelNames: ['instance'] as const, registers: [r],
-      collect() {
-        this.reset();
-        for (const a of src.adverts()) this.set({ instance: a.instance }, a.sent);
-      },
-    });
-    new Gauge({
-      name: 'keel_vrrp_adverts_received', help: 'Valid adverts received since start', labelNames: ['instance'] as const, registers: [r],
-      collect() {
-        this.reset();
-        for (const a of src.adverts()) this.set({ instance: a.instance }, a.received);
-      },
-    });
-    new Gauge({
-      name: 'keel_vrrp_packets_dropped', help: 'VRRP packets dropped since start, by reason', labelNames: ['reason'] as const, registers: [r],
-      collect() {
-        this.reset();
-        for (const [reason, n] of Object.entries(src.dropped())) this.set({ reason }, n);
-      },
-    });
+    const inst = (): DaemonStatus['instances'] => this.snap?.instances ?? [];
+    const vss = (): VsView[] => (this.snap?.virtualServers ?? []) as VsView[];
+    gauge(r, 'keel_vrrp_state', 'VRRP instance state: 0 INIT, 1 BACKUP, 2 MASTER, 3 FAULT, 4 STOP, 5 DELETED', ['instance'],
+      () => inst().map((i) => [{ instance: i.name }, STATE_CODE[i.state] ?? -1]));
+    gauge(r, 'keel_vrrp_priority', 'Configured (base) priority', ['instance'], () => inst().map((i) => [{ instance: i.name }, i.priority]));
+    gauge(r, 'keel_vrrp_effective_priority', 'Priority after tracking weights', ['instance'],
+      () => inst().map((i) => [{ instance: i.name }, i.effectivePriority]));
+    gauge(r, 'keel_vrrp_adverts_sent', 'Adverts sent since the VRRP process started', ['instance'],
+      () => inst().map((i) => [{ instance: i.name }, i.adverts?.sent ?? 0]));
+    gauge(r, 'keel_vrrp_adverts_received', 'Valid adverts received since the VRRP process started', ['instance'],
+      () => inst().map((i) => [{ instance: i.name }, i.adverts?.received ?? 0]));
+    gauge(r, 'keel_vrrp_packets_dropped', 'VRRP packets dropped since the VRRP process started, by reason', ['reason'],
+      () => Object.entries((this.snap?.counters as { dropped?: Record<string, number> } | undefined)?.dropped ?? {}).map(([reason, n]) => [{ reason }, n]));
     this.transitions = new Counter({
       name: 'keel_vrrp_transitions_total', help: 'State transitions', labelNames: ['instance', 'to'] as const, registers: [r],
     });
-    void state;
+    gauge(r, 'keel_real_server_up', 'Real server alive (1) or down (0) by its checkers', ['virtual_server', 'real_server'],
+      () => vss().flatMap((v) => v.realServers.map((s): [Record<string, string>, number] => [{ virtual_server: v.vs, real_server: s.rs }, s.alive ? 1 : 0])));
+    gauge(r, 'keel_real_server_weight', 'Real server weight in the computed table', ['virtual_server', 'real_server'],
+      () => vss().flatMap((v) => v.realServers.map((s): [Record<string, string>, number] => [{ virtual_server: v.vs, real_server: s.rs }, s.weight])));
+    gauge(r, 'keel_virtual_server_quorum_up', 'Virtual server quorum met (1) or lost (0)', ['virtual_server'],
+      () => vss().map((v) => [{ virtual_server: v.vs }, v.quorumUp ? 1 : 0]));
+    gauge(r, 'keel_ipvs_operations', 'IPVS netlink changes applied since the checker process started', [],
+      () => (this.snap?.ipvs ? [[{}, this.snap.ipvs.operations]] : []));
+    gauge(r, 'keel_child_restarts', 'Times a child process was respawned', ['process'],
+      () => (this.snap?.processes ?? []).map((p) => [{ process: p.role }, p.restarts]));
   }
 
   transition(instance: string, to: string): void {
     this.transitions.inc({ instance, to });
+  }
+
+  /** The latest status and the checker workers' metric sets, before a scrape. */
+  update(st: DaemonStatus, checkerSets: unknown[][] = []): void {
+    this.snap = st;
+    this.checkerSets = checkerSets;
+  }
+
+  async text(): Promise<string> {
+    const parts = [this.registry];
+    if (this.checkerSets.length) parts.push(AggregatorRegistry.aggregate(this.checkerSets as MetricObjectWithValues<MetricValue<string>>[][]));
+    return Registry.merge(parts).metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
   }
 }
 
@@ -84,7 +93,10 @@ export function parseListen(spec: string): { host: string; port: number } | unde
   return { host: m[1] ?? m[2] ?? '127.0.0.1', port };
 }
 
-export function serveHttp(listen: { host: string; port: number }, status: () => Promise<DaemonStatus>, metrics: Metrics, onError: (m: string) => void): Server {
+export function serveHttp(
+  listen: { host: string; port: number }, status: () => Promise<DaemonStatus>, metrics: Metrics, onError: (m: string) => void,
+  refresh: () => Promise<void> = async () => metrics.update(await status()),
+): Server {
   const server = createServer((req, res) => {
     if (req.method !== 'GET') {
       res.writeHead(405, { allow: 'GET' }).end();
@@ -97,8 +109,8 @@ export function serveHttp(listen: { host: string; port: number }, status: () => 
         (e: Error) => res.writeHead(500).end(`${e.message}\n`),
       );
     } else if (path === '/metrics') {
-      metrics.registry.metrics().then(
-        (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
+      refresh().then(() => metrics.text()).then(
+        (text) => res.writeHead(200, { 'content-type': metrics.contentType }).end(text),
         (e: Error) => res.writeHead(500).end(`${e.message}\n`),
       );
     } else {

@@ -1,66 +1,25 @@
-// Running the daemon: `keel [-n] [-l] [-D] [-P] -f FILE [-p PIDFILE]`. Forks into the background
-// unless -n, writes the pid file, starts the VRRP engine on the kernel's ports, and stops cleanly
-// on SIGTERM/SIGINT (priority-0 adverts, VIPs released, VMACs removed, pid file removed).
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
-import { loadConfigFile } from '../config/build.js';
-import { formatDiagnostic, type Diagnostic } from '../config/diagnostics.js';
-import { runLifecycleScript } from '../notify/lifecycle.js';
-import { Notifier } from '../notify/notifier.js';
-import { TrackerSet } from '../track/tracker-set.js';
-import type { Config } from '../config/types.js';
-import { realClock } from '../util/clock.js';
-import { VrrpEngine, type NotifyEffect } from '../vrrp/engine.js';
-import type { Flags } from './cli.js';
-import { openKernelPorts } from './kernel-ports.js';
-import { createLogger, type Logger } from './log.js';
-import { formatDataDump, formatStatsDump } from './dumps.js';
-import { closeControl, DEFAULT_CONTROL, serveControl, type DaemonStatus } from './control.js';
+// Running the daemon: `keel [-n] [-l] [-D] [-P|-C] -f FILE [-p PID] [-r VRRP_PID] [-c CHECK_PID]`.
+// As keepalived: a parent that reads the config, runs the startup/shutdown scripts and supervises
+// a VRRP child and a checker child (each started only when the config has work for it, or with
+// --all), respawning one that dies unless -R. The parent also serves the control socket and the
+// optional HTTP endpoint, asking its children for their live state. Without -n it detaches first.
+import { fork, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import type { Server } from 'node:net';
 import type { Server as HttpServer } from 'node:http';
+import { loadConfigFile } from '../config/build.js';
+import type { Config } from '../config/types.js';
+import { runLifecycleScript } from '../notify/lifecycle.js';
+import type { Flags } from './cli.js';
+import { closeControl, DEFAULT_CONTROL, serveControl, type DaemonStatus } from './control.js';
+import { ChildChannel, EXIT_FATAL, ROLE_ENV, type ChildRole, type FromChild } from './ipc.js';
 import { Metrics, parseListen, serveHttp } from './metrics.js';
-import { LvsRunner } from './lvs.js';
+import {
+  blocking, claimPidFile, configFile, DEFAULT_CONFIG, loadOptions, loggerFor, logDiagnostics, removePidFile, STOP_GRACE_MS,
+} from './process-common.js';
+import type { Logger } from './log.js';
 
-export const DEFAULT_CONFIG = '/etc/keepalived/keepalived.conf';
-const DEFAULT_PID = '/run/keepalived.pid';
-const DATA_DUMP = '/tmp/keepalived.data';
-const STATS_DUMP = '/tmp/keepalived.stats';
-/** How long a stop may take before the process gives up waiting for the kernel. */
-const STOP_GRACE_MS = 5000;
-
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** keepalived refuses to start twice with the same pid file. */
-function claimPidFile(path: string, log: Logger): boolean {
-  if (existsSync(path)) {
-    const old = Number(readFileSync(path, 'utf8').trim());
-    if (Number.isInteger(old) && old > 0 && old !== process.pid && running(old)) {
-      log.error(`daemon is already running (pid ${old} in ${path})`);
-      return false;
-    }
-  }
-  try {
-    writeFileSync(path, `${process.pid}\n`);
-  } catch (e) {
-    log.error(`cannot write pid file ${path}: ${(e as Error).message}`);
-  }
-  return true;
-}
-
-function removePidFile(path: string): void {
-  try {
-    if (Number(readFileSync(path, 'utf8').trim()) === process.pid) unlinkSync(path);
-  } catch {
-    // Already gone.
-  }
-}
+export { DEFAULT_CONFIG };
 
 /** Without -n keepalived detaches; keel starts itself again in the background with -n. */
 function daemonize(argv: readonly string[]): number {
@@ -71,243 +30,226 @@ function daemonize(argv: readonly string[]): number {
 
 export async function runDaemon(flags: Flags, argv: readonly string[]): Promise<number> {
   if (!flags['dont-fork']) return daemonize(argv);
-  const log = createLogger({ console: !!flags['log-console'], detail: !!flags['log-detail'], file: flags['log-file'] });
-  const file = flags['use-file'] ?? DEFAULT_CONFIG;
-  const pidFile = flags.pid ?? DEFAULT_PID;
-  log.info('Starting keel (keepalived 2.2.7 compatible)');
-  if (!claimPidFile(pidFile, log)) return 1;
-  if (flags.vrrp_pid) claimPidFile(flags.vrrp_pid, log);
+  const role = process.env[ROLE_ENV];
+  // Scripts the children run must not inherit the marker.
+  delete process.env[ROLE_ENV];
+  if (role === 'vrrp') return (await import('./vrrp-process.js')).runVrrpProcess(flags);
+  if (role === 'check') return (await import('./check-process.js')).runCheckProcess(flags);
+  return runParent(flags, argv);
+}
 
-  const startedAt = new Date().toISOString();
-  const opts: Parameters<typeof loadConfigFile>[1] = {};
-  if (flags['config-id'] !== undefined) opts.configId = flags['config-id'];
-  const { config, diagnostics } = loadConfigFile(file, opts);
-  logDiagnostics(diagnostics.list, log);
-  if (diagnostics.list.some((d) => d.severity === 'error' && /not exist|cannot open|No such file/i.test(d.message)) && !existsSync(file)) {
+const NAMES: Record<ChildRole, string> = { vrrp: 'VRRP', check: 'Healthcheck' };
+
+interface Child {
+  role: ChildRole;
+  channel: ChildChannel;
+  startedAt: number;
+  restarts: number;
+  exited: Promise<void>;
+}
+
+/** Which children a config needs (keepalived: -P / -C, or the config's content, or --all). */
+function rolesFor(flags: Flags, c: Config): ChildRole[] {
+  const roles: ChildRole[] = [];
+  if (!flags.check && (flags.all || c.vrrp_instances.length > 0)) roles.push('vrrp');
+  if (!flags.vrrp && (flags.all || c.virtual_servers.length > 0)) roles.push('check');
+  return roles;
+}
+
+/**
+ * keepalived's respawn back-off: a child that ran for a minute or more is restarted at once and
+ * the back-off is reset; otherwise the delay is the one the previous quick death set (none the
+ * first time), and the next one is 1 s, then doubled, up to 60 s.
+ */
+export function restartDelay(ranMs: number, next: number): { delay: number; next: number } {
+  if (ranMs >= 60_000) return { delay: 0, next: 0 };
+  return { delay: next, next: !next ? 1 : next > 30 ? 60 : next * 2 };
+}
+
+async function runParent(flags: Flags, argv: readonly string[]): Promise<number> {
+  const log = loggerFor(flags, 'parent');
+  const file = configFile(flags);
+  const pidFile = flags.pid ?? '/run/keepalived.pid';
+  log.info('Starting keel (keepalived 2.2.7 compatible)');
+  if (!existsSync(file)) {
     log.error(`Configuration file '${file}' does not exist`);
-    removePidFile(pidFile);
     return 1;
   }
+  if (!claimPidFile(pidFile, log)) return 1;
+  const startedAt = new Date().toISOString();
+  const loaded = loadConfigFile(file, loadOptions(flags));
+  logDiagnostics(loaded.diagnostics.list, log);
+  let current = loaded.config;
 
-  let engine: VrrpEngine | undefined;
-  let lvs: LvsRunner | undefined;
-  let metrics: Metrics | undefined;
-  let http: HttpServer | undefined;
   const listen = flags.http !== undefined ? parseListen(flags.http) : undefined;
   if (flags.http !== undefined && !listen) {
     log.error(`--http '${flags.http}' is not [ADDR:]PORT`);
     removePidFile(pidFile);
     return 1;
   }
-  if (listen) {
-    metrics = new Metrics({
-      status: () => statusOf(engine, file, startedAt),
-      adverts: () => (engine?.instances ?? []).map((s) => ({ instance: s.params.name, sent: s.stats.advertSent, received: s.stats.advertRcvd })),
-      dropped: () => ({ ...(engine?.counters.dropped ?? {}) }) as Record<string, number>,
-    });
-  }
-  let closePorts: (() => void) | undefined;
-  // Notify scripts, FIFOs and mail for VRRP transitions; tracked scripts, files and processes.
-  let notifier: Notifier | undefined;
-  let trackers: TrackerSet | undefined;
-  const startTrackers = (c: Config): void => {
-    trackers = new TrackerSet(c, log);
-    for (const t of trackers.initial()) engine?.setTracker(t.kind, t.name, t.value);
-  };
-  const startVrrp = async (c: Config): Promise<void> => {
-    const ports = await openKernelPorts();
-    closePorts = ports.close;
-    notifier = new Notifier(c, log, { priorityOf: (n) => engine?.instance(n)?.effectivePriority });
-    engine = new VrrpEngine({
-      ...ports, clock: realClock, log,
-      onNotify: (e: NotifyEffect) => {
-        log.detail(describeNotify(e));
-        notifier?.handle(e);
-      },
-      onTransition: (t) => {
-        metrics?.transition(t.instance, t.to);
-        lvs?.syncState(t.instance, t.to);
-      },
-      keepAddressesOnStop: !!flags['dont-release-vrrp'],
-    });
-    notifier.open();
-    startTrackers(c);
-    await engine.start(c);
-    trackers?.start((kind, name, value) => engine?.setTracker(kind, name, value));
-  };
-  await runLifecycleScript('startup', config, log);
-  if (!flags.check && config.vrrp_instances.length > 0) {
-    try {
-      await startVrrp(config);
-    } catch (e) {
-      log.error(`cannot start VRRP: ${(e as Error).message}`);
-      removePidFile(pidFile);
-      return 1;
-    }
-  }
 
-  let current: Config = config;
-  // Virtual servers: checkers in worker threads, their table to IPVS (or kept, with --ipvs-dry-run).
-  if (!flags.vrrp && config.virtual_servers.length > 0) {
-    lvs = new LvsRunner(config, {
-      dryRun: !!flags['ipvs-dry-run'], log,
-      openIpvs: async () => (await import('../ipvs/client.js')).openIpvs(),
-      newWorker: async () => new (await import('../check/worker.js')).CheckerWorker(),
-    });
-    try {
-      await lvs.start();
-    } catch (e) {
-      log.error(`cannot start the checkers: ${(e as Error).message}`);
-    }
-  }
-  const fullStatus = async (): Promise<DaemonStatus> => {
-    const st = statusOf(engine, file, startedAt);
-    const snap = await lvs?.snapshot();
-    if (snap) {
-      st.virtualServers = snap.virtualServers;
-      st.ipvs = { dryRun: !!flags['ipvs-dry-run'], table: snap.table, operations: lvs!.operations };
-    }
-    return st;
+  const children = new Map<ChildRole, Child>();
+  /** Each instance's last state, for a checker child started later (lvs_sync_daemon). */
+  const vrrpStates = new Map<string, string>();
+  const delays: Record<ChildRole, number> = { vrrp: 0, check: 0 };
+  let stopping = false;
+  let exitCode = 0;
+  let stopAll: (why: string, code?: number) => void = () => undefined;
+  const metrics = listen ? new Metrics() : undefined;
+
+  const onEvent = (m: FromChild): void => {
+    if (m.type !== 'transition') return;
+    vrrpStates.set(m.instance, m.to);
+    metrics?.transition(m.instance, m.to);
+    children.get('check')?.channel.send({ type: 'vrrp-state', instance: m.instance, state: m.to });
   };
+
+  const startChild = (role: ChildRole, restarts = 0): void => {
+    const proc = fork(process.argv[1]!, [...argv], {
+      env: { ...process.env, [ROLE_ENV]: role },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const channel = new ChildChannel(proc, onEvent);
+    const child: Child = {
+      role, channel, startedAt: Date.now(), restarts,
+      exited: new Promise((resolve) => proc.once('exit', (code, signal) => {
+        resolve();
+        if (children.get(role)?.channel === channel) children.delete(role);
+        if (!stopping) childDied(role, child, proc.pid ?? 0, code, signal);
+      })),
+    };
+    children.set(role, child);
+    log.detail(`Starting ${NAMES[role]} child process, pid ${proc.pid}`);
+    if (role === 'check') for (const [instance, state] of vrrpStates) channel.send({ type: 'vrrp-state', instance, state });
+  };
+
+  const childDied = (role: ChildRole, child: Child, pid: number, code: number | null, signal: NodeJS.Signals | null): void => {
+    if (code === EXIT_FATAL) {
+      log.error(`${NAMES[role]} child process(${pid}) exited with a fatal error: stopping`);
+      stopAll('child failed', 1);
+      return;
+    }
+    if (flags['dont-respawn']) {
+      log.error(`${NAMES[role]} child process(${pid}) died: Exiting`);
+      stopAll('child died');
+      return;
+    }
+    // keepalived's wording (without its plea to report a bug: a crash here is keel's to fix).
+    log.error(`${NAMES[role]} child process(${pid}) died: Respawning${signal ? ` (${signal})` : code !== null ? ` (exit ${code})` : ''}`);
+    const { delay, next } = restartDelay(Date.now() - child.startedAt, delays[role]);
+    delays[role] = next;
+    if (!delay) {
+      startChild(role, child.restarts + 1);
+      return;
+    }
+    log.info(`Restart of ${NAMES[role]} process delayed ${delay} seconds to limit respawn rate`);
+    setTimeout(() => { if (!stopping && !children.has(role)) startChild(role, child.restarts + 1); }, delay * 1000).unref();
+  };
+
+  await runLifecycleScript('startup', current, log);
+  for (const role of rolesFor(flags, current)) startChild(role);
+
+  const gather = async (): Promise<{ st: DaemonStatus; metricSets: unknown[][] }> => {
+    const ask = async (role: ChildRole): Promise<Record<string, unknown>> => {
+      const c = children.get(role);
+      if (!c) return {};
+      try {
+        return (await c.channel.request('status')) as Record<string, unknown>;
+      } catch (e) {
+        return { error: `${NAMES[role]} process: ${(e as Error).message}` };
+      }
+    };
+    const [v, k] = await Promise.all([ask('vrrp'), ask('check')]);
+    const st: DaemonStatus = {
+      pid: process.pid, version: 'keel (keepalived 2.2.7 compatible)', config: file, startedAt,
+      instances: (v.instances as DaemonStatus['instances'] | undefined) ?? [],
+      processes: [...children.values()].map((c) => ({
+        role: c.role, pid: c.channel.proc.pid ?? 0, startedAt: new Date(c.startedAt).toISOString(), restarts: c.restarts,
+      })),
+    };
+    if (v.counters) st.counters = v.counters;
+    if (k.virtualServers) st.virtualServers = k.virtualServers as unknown[];
+    if (k.ipvs) st.ipvs = k.ipvs as DaemonStatus['ipvs'];
+    if (k.checks) st.checks = k.checks as DaemonStatus['checks'];
+    const errors = [v.error, k.error].filter((e): e is string => typeof e === 'string');
+    if (errors.length) st.errors = errors;
+    return { st, metricSets: (k.metricSets as unknown[][] | undefined) ?? [] };
+  };
+  const fullStatus = async (): Promise<DaemonStatus> => (await gather()).st;
+
   const controlPath = flags.control ?? DEFAULT_CONTROL;
   let control: Server | undefined;
   try {
-    control = serveControl(controlPath, () => fullStatus(), (m) => log.error(m));
+    control = serveControl(controlPath, fullStatus, (m) => log.error(m));
   } catch (e) {
     log.error(`control socket ${controlPath}: ${(e as Error).message}`);
   }
-
-  if (listen && metrics) http = serveHttp(listen, () => fullStatus(), metrics, (m) => log.error(m));
+  let http: HttpServer | undefined;
+  if (listen && metrics) {
+    http = serveHttp(listen, fullStatus, metrics, (m) => log.error(m), async () => {
+      const g = await gather();
+      metrics.update(g.st, g.metricSets);
+    });
+  }
 
   return new Promise<number>((resolve) => {
-    let stopping = false;
-    // SIGHUP: a config with errors is logged and ignored (the running one stays); a valid one is
-    // applied as a difference (VrrpEngine.reload).
-    const reload = async (): Promise<void> => {
+    // SIGHUP: the parent checks the new config first; with errors they are logged and the
+    // children are not told (the running config stays); otherwise each child applies the
+    // difference, and a child the new config needs is started.
+    const reload = (): void => {
       log.info('Reloading');
-      const next = loadConfigFile(file, opts);
-      const bad = next.diagnostics.list.filter((d) => d.severity === 'error' || d.severity === 'security');
+      const next = loadConfigFile(file, loadOptions(flags));
       logDiagnostics(next.diagnostics.list, log);
+      const bad = blocking(next.diagnostics.list);
       if (bad.length) {
         log.error(`Reload failed: ${bad.length} error${bad.length === 1 ? '' : 's'} in ${file}; keeping the running configuration`);
         return;
       }
-      try {
-        if (engine) {
-          // Trackers restart for the new config (scripts added or gone); values carry over by name.
-          await trackers?.stop();
-          notifier?.reload(next.config);
-          startTrackers(next.config);
-          const r = await engine.reload(next.config);
-          trackers?.start((kind, name, value) => engine?.setTracker(kind, name, value));
-          log.info(`Reload finished: ${r.kept.length} kept, ${r.updated.length} updated, ${r.removed.length} removed, ${r.added.length} added`);
-        } else if (!flags.check && next.config.vrrp_instances.length > 0) {
-          await startVrrp(next.config);
-          log.info('Reload finished: VRRP started');
-        }
-        if (lvs) await lvs.reload(next.config);
-        current = next.config;
-      } catch (e) {
-        log.error(`Reload failed: ${(e as Error).message}`);
-      }
+      current = next.config;
+      for (const c of children.values()) signalChild(c, 'SIGHUP');
+      for (const role of rolesFor(flags, current)) if (!children.has(role)) startChild(role);
     };
-    const stop = (signal: string): void => {
+    stopAll = (why: string, code = 0): void => {
       if (stopping) return;
       stopping = true;
-      log.info(`Stopping (${signal})`);
-      const done = (): void => {
-        if (control) closeControl(control, controlPath);
-        http?.close();
-        closePorts?.();
-        removePidFile(pidFile);
-        if (flags.vrrp_pid) removePidFile(flags.vrrp_pid);
-        log.info('Stopped keel');
-        resolve(0);
-      };
-      const force = setTimeout(done, STOP_GRACE_MS);
-      // As keepalived: running scripts (FIFO readers included) are stopped first, then the
-      // instances send priority 0 and notify STOP, then the shutdown script.
-      const vrrpStop = async (): Promise<void> => {
-        const tracking = trackers?.stop();
-        notifier?.terminateScripts();
-        await tracking;
-        await engine?.stop();
-        await notifier?.close();
-      };
-      Promise.all([
-        vrrpStop().catch((e: Error) => log.error(e.message)),
-        (lvs ? lvs.stop() : Promise.resolve()).catch((e: Error) => log.error(e.message)),
-      ]).then(() => runLifecycleScript('shutdown', current, log)).catch((e: Error) => log.error(e.message)).finally(() => {
-        clearTimeout(force);
-        done();
+      exitCode = code;
+      log.info(`Stopping (${why})`);
+      const waits = [...children.values()].map((c) => {
+        signalChild(c, 'SIGTERM');
+        // A child that does not finish in time is killed; the kernel state it left is cleaned
+        // at the next start.
+        const kill = setTimeout(() => signalChild(c, 'SIGKILL'), STOP_GRACE_MS + 1000);
+        return c.exited.finally(() => clearTimeout(kill));
       });
+      void Promise.all(waits)
+        .then(() => runLifecycleScript('shutdown', current, log))
+        .catch((e: Error) => log.error(e.message))
+        .finally(() => {
+          if (control) closeControl(control, controlPath);
+          http?.close();
+          removePidFile(pidFile);
+          log.info('Stopped keel');
+          resolve(exitCode);
+        });
     };
-    process.on('SIGTERM', () => stop('SIGTERM'));
-    process.on('SIGINT', () => stop('SIGINT'));
-    let reloading = false;
-    process.on('SIGHUP', () => {
-      if (reloading || stopping) return;
-      reloading = true;
-      reload().finally(() => { reloading = false; });
-    });
-    process.on('SIGUSR1', () => {
-      void (async () => {
-        const snap = await lvs?.snapshot().catch(() => undefined);
-        const extra = snap ? (await import('../check/dry-run.js')).renderDryRun(snap) : '';
-        writeDump(DATA_DUMP, formatDataDump(current, engine) + extra, log);
-      })();
-    });
-    process.on('SIGUSR2', () => writeDump(STATS_DUMP, formatStatsDump(engine), log));
+    process.on('SIGTERM', () => stopAll('SIGTERM'));
+    process.on('SIGINT', () => stopAll('SIGINT'));
+    process.on('SIGHUP', () => { if (!stopping) reload(); });
+    for (const sig of ['SIGUSR1', 'SIGUSR2'] as const) {
+      process.on(sig, () => { for (const c of children.values()) signalChild(c, sig); });
+    }
+    if (!children.size) log.info('Nothing to run: the configuration has no VRRP instances and no virtual servers');
   });
 }
 
-function statusOf(engine: VrrpEngine | undefined, config: string, startedAt: string): DaemonStatus {
-  return {
-    pid: process.pid,
-    version: 'keel (keepalived 2.2.7 compatible)',
-    config,
-    startedAt,
-    instances: (engine?.instances ?? []).map((s) => {
-      const t = engine?.lastTransition.get(s.params.name);
-      const master = s.state === 'MASTER'
-        ? { address: s.params.srcAddress ?? '', priority: s.effectivePriority }
-        : s.masterAddr ? { address: s.masterAddr, priority: s.masterPriority } : undefined;
-      return {
-        name: s.params.name, state: s.state, interface: s.params.interface, vrid: s.params.vrid,
-        priority: s.basePriority, effectivePriority: s.effectivePriority,
-        ...(master ? { master } : {}),
-        ...(t ? { lastTransition: { from: t.from, to: t.to, at: new Date(t.at).toISOString(), cause: t.cause } } : {}),
-        trackers: { ...s.trackers },
-        vips: [...s.params.vips],
-      };
-    }),
-    ...(engine ? { counters: engine.counters } : {}),
-  };
-}
-
-/** Problems as errors; notices (e.g. a script disabled by script security) as information. */
-function logDiagnostics(list: readonly Diagnostic[], log: Logger): void {
-  for (const d of list) {
-    if (d.severity === 'error' || d.severity === 'warning' || d.severity === 'security') log.error(formatDiagnostic(d));
-    else if (d.severity === 'notice' && !/not yet acted on/.test(d.message)) log.info(formatDiagnostic(d));
-  }
-}
-
-function writeDump(path: string, text: string, log: Logger): void {
+function signalChild(c: Child, signal: NodeJS.Signals): void {
+  const p = c.channel.proc;
+  if (p.exitCode !== null || p.signalCode !== null || !p.pid) return;
   try {
-    writeFileSync(path, text);
-  } catch (e) {
-    log.error(`cannot write ${path}: ${(e as Error).message}`);
+    p.kill(signal);
+  } catch {
+    // Exited meanwhile.
   }
 }
 
-function describeNotify(e: NotifyEffect): string {
-  switch (e.type) {
-    case 'notify': return `(${e.instance}) notify ${e.state} priority ${e.priority}`;
-    case 'notify-group': return `(${e.group}) group notify ${e.state}`;
-    case 'notify-priority': return `(${e.instance}) priority now ${e.priority} (${e.state})`;
-    case 'notify-event': return `(${e.instance}) ${e.event}`;
-  }
-}
-
-export type { Config };
+export type { Logger };

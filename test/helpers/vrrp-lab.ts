@@ -28,9 +28,9 @@ export interface Router {
   enteredAt(state: string, since?: number, instance?: string): number | undefined;
   kill(signal: NodeJS.Signals): void;
   /**
-   * Die without a word, as a crashed router does. keepalived's VRRP work happens in a child that
-   * stops gracefully (priority 0) when its parent dies, so the child is killed first while the
-   * parent is stopped (it would respawn it).
+   * Die without a word, as a crashed router does. Both keepalived and keel do their VRRP work in
+   * a child that stops gracefully (priority 0) when its parent dies, so the child is killed first
+   * while the parent is stopped (it would respawn it).
    */
   crash(): void;
   exited(): Promise<number | null>;
@@ -60,7 +60,7 @@ export function startRouter(impl: Implementation, host: LabHost, conf: string, e
   // gratuitous ARP and then stops advertising, which would time its logging, not its failover).
   const detail = opts.detail === false ? [] : ['-D'];
   const args = impl === 'keel'
-    ? ['-n', '-l', ...detail, '-f', file, '-p', pid('main'), '--control', join(dir, 'keel.sock'), ...extra]
+    ? ['-n', '-l', ...detail, '-f', file, '-p', pid('main'), '-r', pid('vrrp'), '-c', pid('check'), '--control', join(dir, 'keel.sock'), ...extra]
     : ['-n', '-l', ...detail, '-P', '-f', file, '-p', pid('main'), '-r', pid('vrrp'), '-c', pid('check'), ...extra];
   const proc = impl === 'keel' ? host.spawn(process.execPath, [KEEL, ...args]) : host.spawn('keepalived', args);
   const lines: { t: number; text: string }[] = [];
@@ -105,10 +105,7 @@ export function startRouter(impl: Implementation, host: LabHost, conf: string, e
       }
     },
     crash() {
-      if (impl === 'keel' || !proc.pid) {
-        this.kill('SIGKILL');
-        return;
-      }
+      if (!proc.pid) return;
       let child = NaN;
       try {
         child = Number(readFileSync(pid('vrrp'), 'utf8').trim());

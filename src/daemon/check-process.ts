@@ -1,0 +1,95 @@
+// The checker child (keepalived's Keepalived_healthcheckers): the checker engine (in worker
+// threads, as many as a large config needs) and the IPVS table it drives. It runs in its own
+// process, so nothing it does can delay an advert of the VRRP child. SIGHUP reload, SIGTERM stop
+// (lvs_flush_on_stop, omega scripts), SIGUSR1 writes /tmp/keepalived_check.data.
+import { loadConfigFile } from '../config/build.js';
+import type { Config } from '../config/types.js';
+import type { Flags } from './cli.js';
+import type { DaemonStatus } from './control.js';
+import { EXIT_FATAL, serveParent } from './ipc.js';
+import { LvsRunner } from './lvs.js';
+import {
+  blocking, configFile, DEFAULT_CHECKERS_PID, loadOptions, loggerFor, onLifecycleSignals, removePidFile, STOP_GRACE_MS,
+  writeDump, writePidFile,
+} from './process-common.js';
+
+const CHECK_DUMP = '/tmp/keepalived_check.data';
+
+export async function runCheckProcess(flags: Flags): Promise<number> {
+  const log = loggerFor(flags, 'check');
+  const file = configFile(flags);
+  const pidFile = flags.checkers_pid ?? DEFAULT_CHECKERS_PID;
+  writePidFile(pidFile, log);
+  let current: Config = loadConfigFile(file, loadOptions(flags)).config;
+  const dryRun = !!flags['ipvs-dry-run'];
+  const lvs = new LvsRunner(current, {
+    dryRun, log,
+    openIpvs: async () => (await import('../ipvs/client.js')).openIpvs(),
+    newWorker: async () => new (await import('../check/worker.js')).CheckerWorker(),
+  });
+  try {
+    await lvs.start();
+  } catch (e) {
+    log.error(`cannot start the checkers: ${(e as Error).message}`);
+    removePidFile(pidFile);
+    return EXIT_FATAL;
+  }
+  serveParent({
+    status: async () => checkStatus(lvs, dryRun),
+    vrrpState: (instance, state) => lvs.syncState(instance, state),
+  });
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const reload = async (): Promise<void> => {
+      if (stopping) return;
+      const next = loadConfigFile(file, loadOptions(flags));
+      if (blocking(next.diagnostics.list).length) {
+        log.error(`Reload failed: ${file} has errors; keeping the running configuration`);
+        return;
+      }
+      try {
+        await lvs.reload(next.config);
+        current = next.config;
+        log.info(`Reload finished: ${current.virtual_servers.length} virtual servers`);
+      } catch (e) {
+        log.error(`Reload failed: ${(e as Error).message}`);
+      }
+    };
+    const stop = (why: string): void => {
+      if (stopping) return;
+      stopping = true;
+      log.detail(`checker process stopping (${why})`);
+      const done = (): void => {
+        removePidFile(pidFile);
+        resolve(0);
+      };
+      const force = setTimeout(done, STOP_GRACE_MS);
+      lvs.stop().catch((e: Error) => log.error(e.message)).finally(() => {
+        clearTimeout(force);
+        done();
+      });
+    };
+    onLifecycleSignals({ stop, reload });
+    process.on('SIGUSR1', () => {
+      void (async () => {
+        const snap = await lvs.snapshot().catch(() => undefined);
+        const { renderDryRun } = await import('../check/dry-run.js');
+        writeDump(CHECK_DUMP, snap ? renderDryRun(snap) : '', log);
+      })();
+    });
+  });
+}
+
+/** The checker half of `keel status`. */
+async function checkStatus(lvs: LvsRunner, dryRun: boolean): Promise<Pick<DaemonStatus, 'virtualServers' | 'ipvs' | 'checks'> & { metricSets?: unknown[][] }> {
+  const [snap, metricSets] = await Promise.all([lvs.snapshot(), lvs.metrics()]);
+  if (!snap) return {};
+  return {
+    virtualServers: snap.virtualServers,
+    ipvs: { dryRun, table: snap.table, operations: lvs.operations },
+    checks: { attempts: snap.attempts, failures: snap.failures },
+    // For the parent's /metrics only (not part of the status document).
+    metricSets,
+  };
+}

@@ -1,0 +1,106 @@
+// What the parent and both children share: the config they read, their pid files, their logger,
+// how they report config problems and write dumps.
+import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { loadConfigFile } from '../config/build.js';
+import { formatDiagnostic, type Diagnostic } from '../config/diagnostics.js';
+import type { Flags } from './cli.js';
+import { createLogger, type Logger } from './log.js';
+
+export const DEFAULT_CONFIG = '/etc/keepalived/keepalived.conf';
+/** keepalived's defaults (without --pid-dir): the parent, the VRRP child, the checker child. */
+export const DEFAULT_PID = '/run/keepalived.pid';
+export const DEFAULT_VRRP_PID = '/run/vrrp.pid';
+export const DEFAULT_CHECKERS_PID = '/run/checkers.pid';
+/** How long a stop may take before the process gives up waiting for the kernel. */
+export const STOP_GRACE_MS = 5000;
+
+export function configFile(flags: Flags): string {
+  return flags['use-file'] ?? DEFAULT_CONFIG;
+}
+
+export function loadOptions(flags: Flags): Parameters<typeof loadConfigFile>[1] {
+  const opts: Parameters<typeof loadConfigFile>[1] = {};
+  if (flags['config-id'] !== undefined) opts.configId = flags['config-id'];
+  return opts;
+}
+
+export type ProcessKind = 'parent' | 'vrrp' | 'check';
+
+export function loggerFor(flags: Flags, _kind: ProcessKind): Logger {
+  return createLogger({ console: !!flags['log-console'], detail: !!flags['log-detail'], file: flags['log-file'] });
+}
+
+export function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** keepalived refuses to start twice with the same pid file. */
+export function claimPidFile(path: string, log: Logger): boolean {
+  if (existsSync(path)) {
+    const old = Number(readFileSync(path, 'utf8').trim());
+    if (Number.isInteger(old) && old > 0 && old !== process.pid && running(old)) {
+      log.error(`daemon is already running (pid ${old} in ${path})`);
+      return false;
+    }
+  }
+  writePidFile(path, log);
+  return true;
+}
+
+export function writePidFile(path: string, log: Logger): void {
+  try {
+    writeFileSync(path, `${process.pid}\n`);
+  } catch (e) {
+    log.error(`cannot write pid file ${path}: ${(e as Error).message}`);
+  }
+}
+
+/** Removed only when it still names this process (a respawned child may have rewritten it). */
+export function removePidFile(path: string): void {
+  try {
+    if (Number(readFileSync(path, 'utf8').trim()) === process.pid) unlinkSync(path);
+  } catch {
+    // Already gone.
+  }
+}
+
+/** Problems as errors; notices (e.g. a script disabled by script security) as information. */
+export function logDiagnostics(list: readonly Diagnostic[], log: Logger): void {
+  for (const d of list) {
+    if (d.severity === 'error' || d.severity === 'warning' || d.severity === 'security') log.error(formatDiagnostic(d));
+    else if (d.severity === 'notice' && !/not yet acted on/.test(d.message)) log.info(formatDiagnostic(d));
+  }
+}
+
+export function blocking(list: readonly Diagnostic[]): Diagnostic[] {
+  return list.filter((d) => d.severity === 'error' || d.severity === 'security');
+}
+
+export function writeDump(path: string, text: string, log: Logger): void {
+  try {
+    writeFileSync(path, text);
+  } catch (e) {
+    log.error(`cannot write ${path}: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Run `stop` once on SIGTERM/SIGINT or when the parent goes away (keepalived's children get
+ * SIGTERM from the kernel when their parent dies), `reload` on SIGHUP, never two at once.
+ */
+export function onLifecycleSignals(h: { stop: (why: string) => void; reload: () => Promise<void> }): void {
+  let reloading = false;
+  process.on('SIGTERM', () => h.stop('SIGTERM'));
+  process.on('SIGINT', () => h.stop('SIGINT'));
+  process.on('disconnect', () => h.stop('parent exited'));
+  process.on('SIGHUP', () => {
+    if (reloading) return;
+    reloading = true;
+    h.reload().finally(() => { reloading = false; });
+  });
+}

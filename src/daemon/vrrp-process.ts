@@ -1,0 +1,148 @@
+// The VRRP child (keepalived's Keepalived_vrrp): the VRRP engine on the kernel's ports, its
+// trackers, notify scripts and FIFOs. Its event loop does nothing else, so no health check can
+// delay an advert. Signals as keepalived's child: SIGHUP reload, SIGTERM stop (priority 0),
+// SIGUSR1 data dump, SIGUSR2 stats dump; it stops as well when the parent goes away.
+import { loadConfigFile } from '../config/build.js';
+import type { Config } from '../config/types.js';
+import { Notifier } from '../notify/notifier.js';
+import { TrackerSet } from '../track/tracker-set.js';
+import { realClock } from '../util/clock.js';
+import { VrrpEngine, type NotifyEffect } from '../vrrp/engine.js';
+import type { Flags } from './cli.js';
+import type { DaemonStatus } from './control.js';
+import { formatDataDump, formatStatsDump } from './dumps.js';
+import { EXIT_FATAL, serveParent, tell } from './ipc.js';
+import { openKernelPorts } from './kernel-ports.js';
+import {
+  blocking, configFile, DEFAULT_VRRP_PID, loadOptions, loggerFor, onLifecycleSignals, removePidFile, STOP_GRACE_MS,
+  writeDump, writePidFile,
+} from './process-common.js';
+
+const DATA_DUMP = '/tmp/keepalived.data';
+const STATS_DUMP = '/tmp/keepalived.stats';
+
+export async function runVrrpProcess(flags: Flags): Promise<number> {
+  const log = loggerFor(flags, 'vrrp');
+  const file = configFile(flags);
+  const pidFile = flags.vrrp_pid ?? DEFAULT_VRRP_PID;
+  writePidFile(pidFile, log);
+  // The parent has logged the config's problems; this process only needs the result.
+  let current: Config = loadConfigFile(file, loadOptions(flags)).config;
+
+  let engine: VrrpEngine | undefined;
+  let closePorts: (() => void) | undefined;
+  let notifier: Notifier | undefined;
+  let trackers: TrackerSet | undefined;
+  const startTrackers = (c: Config): void => {
+    trackers = new TrackerSet(c, log);
+    for (const t of trackers.initial()) engine?.setTracker(t.kind, t.name, t.value);
+  };
+  try {
+    const ports = await openKernelPorts();
+    closePorts = ports.close;
+    notifier = new Notifier(current, log, { priorityOf: (n) => engine?.instance(n)?.effectivePriority });
+    engine = new VrrpEngine({
+      ...ports, clock: realClock, log,
+      onNotify: (e: NotifyEffect) => {
+        log.detail(describeNotify(e));
+        notifier?.handle(e);
+      },
+      onTransition: (t) => tell({ type: 'transition', instance: t.instance, from: t.from, to: t.to }),
+      keepAddressesOnStop: !!flags['dont-release-vrrp'],
+    });
+    notifier.open();
+    startTrackers(current);
+    await engine.start(current);
+    trackers?.start((kind, name, value) => engine?.setTracker(kind, name, value));
+  } catch (e) {
+    log.error(`cannot start VRRP: ${(e as Error).message}`);
+    closePorts?.();
+    removePidFile(pidFile);
+    return EXIT_FATAL;
+  }
+  const startedAt = new Date().toISOString();
+  serveParent({ status: async () => vrrpStatus(engine, startedAt) });
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const reload = async (): Promise<void> => {
+      if (stopping) return;
+      const next = loadConfigFile(file, loadOptions(flags));
+      if (blocking(next.diagnostics.list).length) {
+        // The parent checked it a moment ago; a file changed in between is not applied.
+        log.error(`Reload failed: ${file} has errors; keeping the running configuration`);
+        return;
+      }
+      try {
+        // Trackers restart for the new config (scripts added or gone); values carry over by name.
+        await trackers?.stop();
+        notifier?.reload(next.config);
+        startTrackers(next.config);
+        const r = await engine!.reload(next.config);
+        trackers?.start((kind, name, value) => engine?.setTracker(kind, name, value));
+        current = next.config;
+        log.info(`Reload finished: ${r.kept.length} kept, ${r.updated.length} updated, ${r.removed.length} removed, ${r.added.length} added`);
+      } catch (e) {
+        log.error(`Reload failed: ${(e as Error).message}`);
+      }
+    };
+    const stop = (why: string): void => {
+      if (stopping) return;
+      stopping = true;
+      log.detail(`VRRP process stopping (${why})`);
+      const done = (): void => {
+        closePorts?.();
+        removePidFile(pidFile);
+        resolve(0);
+      };
+      const force = setTimeout(done, STOP_GRACE_MS);
+      // As keepalived: running scripts (FIFO readers included) are stopped first, then the
+      // instances send priority 0 and notify STOP.
+      void (async () => {
+        const tracking = trackers?.stop();
+        notifier?.terminateScripts();
+        await tracking;
+        await engine?.stop();
+        await notifier?.close();
+      })().catch((e: Error) => log.error(e.message)).finally(() => {
+        clearTimeout(force);
+        done();
+      });
+    };
+    onLifecycleSignals({ stop, reload });
+    process.on('SIGUSR1', () => writeDump(DATA_DUMP, formatDataDump(current, engine), log));
+    process.on('SIGUSR2', () => writeDump(STATS_DUMP, formatStatsDump(engine), log));
+  });
+}
+
+/** The VRRP half of `keel status`. */
+export function vrrpStatus(engine: VrrpEngine | undefined, startedAt: string): Pick<DaemonStatus, 'instances' | 'counters'> & { startedAt: string } {
+  return {
+    startedAt,
+    instances: (engine?.instances ?? []).map((s) => {
+      const t = engine?.lastTransition.get(s.params.name);
+      const master = s.state === 'MASTER'
+        ? { address: s.params.srcAddress ?? '', priority: s.effectivePriority }
+        : s.masterAddr ? { address: s.masterAddr, priority: s.masterPriority } : undefined;
+      return {
+        name: s.params.name, state: s.state, interface: s.params.interface, vrid: s.params.vrid,
+        priority: s.basePriority, effectivePriority: s.effectivePriority,
+        ...(master ? { master } : {}),
+        ...(t ? { lastTransition: { from: t.from, to: t.to, at: new Date(t.at).toISOString(), cause: t.cause } } : {}),
+        trackers: { ...s.trackers },
+        vips: [...s.params.vips],
+        adverts: { sent: s.stats.advertSent, received: s.stats.advertRcvd },
+      };
+    }),
+    ...(engine ? { counters: engine.counters } : {}),
+  };
+}
+
+function describeNotify(e: NotifyEffect): string {
+  switch (e.type) {
+    case 'notify': return `(${e.instance}) notify ${e.state} priority ${e.priority}`;
+    case 'notify-group': return `(${e.group}) group notify ${e.state}`;
+    case 'notify-priority': return `(${e.instance}) priority now ${e.priority} (${e.state})`;
+    case 'notify-event': return `(${e.instance}) ${e.event}`;
+  }
+}
