@@ -66,7 +66,8 @@ export function main(argv: string[]): number {
     return 1;
   }
   const file = flags['use-file'] ?? DEFAULT_CONFIG;
-  if (flags['config-test'] || flags['dump-json'] || flags['dump-conf']) {
+  // -d alone (as keepalived's) runs the daemon and logs the configuration; with -t it prints it.
+  if (flags['config-test'] || flags['dump-json']) {
     const opts: Parameters<typeof loadConfigFile>[1] = {};
     if (flags['config-id'] !== undefined) opts.configId = flags['config-id'];
     if (flags['all-config']) opts.includeCheck = true;
@@ -76,6 +77,16 @@ export function main(argv: string[]): number {
     for (const d of diagnostics.list) process.stderr.write(Buffer.from(show(d) + '\n', 'latin1'));
     if (flags['dump-json'] || flags['dump-conf']) process.stdout.write(Buffer.from(configToJson(config) + '\n', 'latin1'));
     return exitCodeFor(diagnostics.list);
+  }
+  if (flags.umask !== undefined) {
+    // keepalived's -u: numeric, any base strtol reads (0022, 0x12, 18).
+    const m = /^(0x[0-9a-f]+|0[0-7]*|[1-9]\d*)$/i.exec(flags.umask);
+    const v = m ? Number(flags.umask.startsWith('0') && !/^0x/i.test(flags.umask) ? parseInt(flags.umask, 8) : flags.umask) : NaN;
+    if (!Number.isInteger(v) || v < 0 || v > 0o777) {
+      process.stderr.write(`keel: invalid --umask option ${flags.umask}\n`);
+      return 1;
+    }
+    process.umask(v);
   }
   // The daemon: loaded only when run, so `keel -t` does not load the kernel ports.
   void import('./run.js')

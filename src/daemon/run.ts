@@ -80,6 +80,10 @@ async function runParent(flags: Flags, argv: readonly string[]): Promise<number>
   const loaded = loadConfigFile(file, loadOptions(flags));
   logDiagnostics(loaded.diagnostics.list, log);
   let current = loaded.config;
+  if (flags['dump-conf']) {
+    const { configToJson } = await import('../config/json.js');
+    for (const line of configToJson(current).split('\n')) log.info(line);
+  }
 
   const listen = flags.http !== undefined ? parseListen(flags.http) : undefined;
   if (flags.http !== undefined && !listen) {
