@@ -9,7 +9,7 @@ import type { DaemonStatus } from './control.js';
 import { EXIT_FATAL, serveParent } from './ipc.js';
 import { LvsRunner } from './lvs.js';
 import {
-  blocking, configFile, DEFAULT_CHECKERS_PID, loadOptions, loggerFor, onLifecycleSignals, removePidFile, STOP_GRACE_MS,
+  applyProcessSettings, blocking, configFile, DEFAULT_CHECKERS_PID, loadOptions, loggerFor, onLifecycleSignals, removePidFile, STOP_GRACE_MS,
   writeDump, writePidFile,
 } from './process-common.js';
 
@@ -21,6 +21,7 @@ export async function runCheckProcess(flags: Flags): Promise<number> {
   const pidFile = flags.checkers_pid ?? DEFAULT_CHECKERS_PID;
   writePidFile(pidFile, log);
   let current: Config = loadConfigFile(file, loadOptions(flags)).config;
+  applyProcessSettings('check', current, log);
   const dryRun = !!flags['ipvs-dry-run'];
   const lvs = new LvsRunner(current, {
     dryRun, log,

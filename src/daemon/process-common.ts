@@ -1,6 +1,8 @@
 // What the parent and both children share: the config they read, their pid files, their logger,
 // how they report config problems and write dumps.
 import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { setPriority } from 'node:os';
+import type { Config } from '../config/types.js';
 import { loadConfigFile } from '../config/build.js';
 import { formatDiagnostic, type Diagnostic } from '../config/diagnostics.js';
 import type { Flags } from './cli.js';
@@ -28,6 +30,25 @@ export type ProcessKind = 'parent' | 'vrrp' | 'check';
 
 export function loggerFor(flags: Flags, _kind: ProcessKind): Logger {
   return createLogger({ console: !!flags['log-console'], detail: !!flags['log-detail'], file: flags['log-file'] });
+}
+
+/**
+ * global_defs for this process: its name (process_name, vrrp_process_name, checker_process_name:
+ * what ps and top show) and its nice value (vrrp_priority, checker_priority). Applied at start,
+ * before any worker thread exists, so the threads inherit the nice value.
+ */
+export function applyProcessSettings(kind: ProcessKind, c: Config, log: Logger): void {
+  const g = c.global_defs;
+  const name = kind === 'parent' ? g.process_name : kind === 'vrrp' ? g.vrrp_process_name : g.checker_process_name;
+  if (name) process.title = name;
+  const nice = kind === 'vrrp' ? g.vrrp_priority : kind === 'check' ? g.checker_priority : 0;
+  if (nice) {
+    try {
+      setPriority(nice);
+    } catch (e) {
+      log.error(`cannot set ${kind === 'vrrp' ? 'vrrp' : 'checker'}_priority ${nice}: ${(e as Error).message}`);
+    }
+  }
 }
 
 export function running(pid: number): boolean {

@@ -15,7 +15,7 @@ import { closeControl, DEFAULT_CONTROL, serveControl, type DaemonStatus } from '
 import { ChildChannel, EXIT_FATAL, ROLE_ENV, type ChildRole, type FromChild } from './ipc.js';
 import { Metrics, parseListen, serveHttp } from './metrics.js';
 import {
-  blocking, claimPidFile, configFile, DEFAULT_CONFIG, loadOptions, loggerFor, logDiagnostics, removePidFile, STOP_GRACE_MS,
+  applyProcessSettings, blocking, claimPidFile, configFile, DEFAULT_CONFIG, loadOptions, loggerFor, logDiagnostics, removePidFile, STOP_GRACE_MS,
 } from './process-common.js';
 import type { Logger } from './log.js';
 
@@ -80,6 +80,7 @@ async function runParent(flags: Flags, argv: readonly string[]): Promise<number>
   const loaded = loadConfigFile(file, loadOptions(flags));
   logDiagnostics(loaded.diagnostics.list, log);
   let current = loaded.config;
+  applyProcessSettings('parent', current, log);
   if (flags['dump-conf']) {
     const { configToJson } = await import('../config/json.js');
     for (const line of configToJson(current).split('\n')) log.info(line);

@@ -14,7 +14,7 @@ import { formatDataDump, formatStatsDump } from './dumps.js';
 import { EXIT_FATAL, serveParent, tell } from './ipc.js';
 import { openKernelPorts } from './kernel-ports.js';
 import {
-  blocking, configFile, DEFAULT_VRRP_PID, loadOptions, loggerFor, onLifecycleSignals, removePidFile, STOP_GRACE_MS,
+  applyProcessSettings, blocking, configFile, DEFAULT_VRRP_PID, loadOptions, loggerFor, onLifecycleSignals, removePidFile, STOP_GRACE_MS,
   writeDump, writePidFile,
 } from './process-common.js';
 
@@ -28,6 +28,7 @@ export async function runVrrpProcess(flags: Flags): Promise<number> {
   writePidFile(pidFile, log);
   // The parent has logged the config's problems; this process only needs the result.
   let current: Config = loadConfigFile(file, loadOptions(flags)).config;
+  applyProcessSettings('vrrp', current, log);
 
   let engine: VrrpEngine | undefined;
   let closePorts: (() => void) | undefined;
