@@ -51,6 +51,10 @@ export async function runVrrpProcess(flags: Flags): Promise<number> {
       onTransition: (t) => tell({ type: 'transition', instance: t.instance, from: t.from, to: t.to }),
       keepAddressesOnStop: !!flags['dont-release-vrrp'],
     });
+    if (flags['address-monitoring']) {
+      // keepalived's -a: every address change the kernel reports, in its wording.
+      await ports.watchAddresses((c) => log.info(`Netlink reflector reports IP ${c.address} ${c.added ? 'added to' : 'removed from'} ${c.ifname}`));
+    }
     notifier.open();
     startTrackers(current);
     await engine.start(current);
