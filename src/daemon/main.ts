@@ -99,6 +99,11 @@ export function main(argv: string[]): number {
   return 0;
 }
 
+// `keel status | head`: a reader that goes away ends the output quietly, as for any Unix tool.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+});
+
 try {
   process.exitCode = main(process.argv.slice(2));
 } catch (e) {

@@ -6,11 +6,11 @@
 //
 //   node dist/test/bench/checkers.bench.js [--servers 10000] [--seconds 30] [--threads 2] [--interval-ms 100] [--no-inline]
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { loadConfigText } from '../../src/config/build.js';
 import { CheckerEngine } from '../../src/check/engine.js';
 import { CheckerWorker } from '../../src/check/worker.js';
+import { checkersConfig as configText, pct, printTable, procCpu, RESPONDER_HOSTS, startResponder } from '../helpers/check-load.js';
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -22,20 +22,7 @@ const SECONDS = arg('seconds', 30);
 const INTERVAL = arg('interval-ms', 100);
 const INLINE = !process.argv.includes('--no-inline');
 const THREADS = arg('threads', 2);
-const HOSTS = ['127.0.0.1', '127.0.0.2', '127.0.0.3', '127.0.0.4'];
-
-/** A minimal HTTP/1.0 responder in a child process (its CPU is reported separately). */
-const RESPONDER = `
-import net from 'node:net';
-const body = 'ok\\n';
-const resp = 'HTTP/1.0 200 OK\\r\\nContent-Length: ' + body.length + '\\r\\n\\r\\n' + body;
-const hosts = ${JSON.stringify(HOSTS)};
-const ports = [];
-for (const h of hosts) {
-  const s = net.createServer((c) => { c.on('error', () => {}); c.once('data', () => c.end(resp)); });
-  s.listen({ host: h, port: 0, backlog: 4096 }, () => { ports.push(h + ' ' + s.address().port); if (ports.length === hosts.length) console.log(ports.join(',')); });
-}
-`;
+const HOSTS = RESPONDER_HOSTS;
 
 /** The same periodic timer in a separate, idle process: what the machine's own load does to it. */
 const CONTROL = `
@@ -54,30 +41,6 @@ function controlTimer(ms: number): Promise<number[]> {
   return new Promise((resolve) => child.on('exit', () => resolve(out.trim() ? (JSON.parse(out) as number[]) : [])));
 }
 
-async function startResponder(): Promise<{ pid: number; targets: { host: string; port: number }[]; stop: () => void }> {
-  const child = spawn(process.execPath, ['--input-type=module', '-e', RESPONDER], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const line = await new Promise<string>((resolve) => child.stdout!.once('data', (b: Buffer) => resolve(b.toString().trim())));
-  const targets = line.split(',').map((x) => {
-    const [host, port] = x.split(' ');
-    return { host: host!, port: Number(port) };
-  });
-  return { pid: child.pid!, targets, stop: () => child.kill('SIGKILL') };
-}
-
-function configText(n: number, targets: { host: string; port: number }[]): string {
-  const out: string[] = [];
-  const perVs = 1000;
-  for (let v = 0; v * perVs < n; v++) {
-    out.push(`virtual_server 10.200.${v >> 8}.${v & 255} 80 {\n delay_loop 1\n lvs_sched wrr\n lvs_method NAT\n protocol TCP`);
-    for (let i = v * perVs; i < Math.min(n, (v + 1) * perVs); i++) {
-      const t = targets[i % targets.length]!;
-      out.push(` real_server 10.${100 + (i >> 16)}.${(i >> 8) & 255}.${i & 255} 80 {\n  HTTP_GET {\n   connect_ip ${t.host}\n   connect_port ${t.port}\n   connect_timeout 2\n   url {\n    path /health\n   }\n  }\n }`);
-    }
-    out.push('}');
-  }
-  return out.join('\n');
-}
-
 /** Lateness (ms) of a drift-free periodic timer over `ms`. */
 function timerErrors(ms: number): Promise<number[]> {
   return new Promise((resolve) => {
@@ -94,22 +57,6 @@ function timerErrors(ms: number): Promise<number[]> {
     };
     setTimeout(tick, INTERVAL);
   });
-}
-
-function pct(a: number[], p: number): number {
-  const s = [...a].sort((x, y) => x - y);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
-}
-
-/** CPU seconds (user+system) of a process from /proc. */
-function procCpu(pid: number): number {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return NaN;
-  }
 }
 
 interface Row {
@@ -195,9 +142,7 @@ async function main(): Promise<void> {
     console.log(`config parse+build: ${parseS.toFixed(1)} s; real servers taken down during the run: ${downs}; worker event-loop utilisation: ${elu.map((e) => `${(e.utilization * 100).toFixed(0)}%`).join(', ')}\n`);
     const head = ['phase', 'checks/s', 'failed', 'keel CPU (cores)', 'responder CPU', 'RSS MB', 'timer err p50 ms', 'p99 ms', 'max ms', 'samples', 'idle-process timer p50/p99/max ms'];
     const fmt = (r: Row): string[] => [r.phase, r.checksPerS.toFixed(0), String(r.failures), r.engineCpu.toFixed(2), r.responderCpu.toFixed(2), r.rssMb.toFixed(0), r.p50.toFixed(2), r.p99.toFixed(2), r.max.toFixed(2), String(r.samples), r.control];
-    const table = [head, ...rows.map(fmt)];
-    const widths = head.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
-    for (const r of table) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join('  '));
+    printTable(head, rows.map(fmt));
     console.log(`\nmachine: ${availableParallelism()} cores, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} (other work shares these cores: the last column is the same timer in a separate idle process at the same time)`);
     console.log(`targets: 10000 checks/s on 2 cores; timer error p99 <= 5 ms with the checkers in their workers.`);
   } finally {

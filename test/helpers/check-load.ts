@@ -1,0 +1,73 @@
+// Load for checker benchmarks: HTTP responders (a child process, its CPU measured apart), a
+// keepalived.conf with N HTTP_GET real servers pointed at them, and the small statistics the
+// tables print.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+export const RESPONDER_HOSTS = ['127.0.0.1', '127.0.0.2', '127.0.0.3', '127.0.0.4'];
+
+/** A minimal HTTP/1.0 responder per host; prints "HOST PORT,..." once listening. */
+const RESPONDER = `
+import net from 'node:net';
+const body = 'ok\\n';
+const resp = 'HTTP/1.0 200 OK\\r\\nContent-Length: ' + body.length + '\\r\\n\\r\\n' + body;
+const hosts = ${JSON.stringify(RESPONDER_HOSTS)};
+const ports = [];
+for (const h of hosts) {
+  const s = net.createServer((c) => { c.on('error', () => {}); c.once('data', () => c.end(resp)); });
+  s.listen({ host: h, port: 0, backlog: 4096 }, () => { ports.push(h + ' ' + s.address().port); if (ports.length === hosts.length) console.log(ports.join(',')); });
+}
+`;
+
+export interface Target { host: string; port: number }
+
+/** Start the responders with `spawnFn` (plain spawn, or a lab host's spawn for a namespace). */
+export async function startResponder(
+  spawnFn: (cmd: string, args: string[]) => ChildProcess = (cmd, args) => spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] }),
+): Promise<{ pid: number; targets: Target[]; stop: () => void }> {
+  const child = spawnFn(process.execPath, ['--input-type=module', '-e', RESPONDER]);
+  const line = await new Promise<string>((resolve) => child.stdout!.once('data', (b: Buffer) => resolve(b.toString().trim())));
+  const targets = line.split(',').map((x) => {
+    const [host, port] = x.split(' ');
+    return { host: host!, port: Number(port) };
+  });
+  return { pid: child.pid!, targets, stop: () => child.kill('SIGKILL') };
+}
+
+/** N real servers with HTTP_GET (delay_loop 1) in virtual servers of 1,000, checked at the responders. */
+export function checkersConfig(n: number, targets: Target[]): string {
+  const out: string[] = [];
+  const perVs = 1000;
+  for (let v = 0; v * perVs < n; v++) {
+    out.push(`virtual_server 10.200.${v >> 8}.${v & 255} 80 {\n delay_loop 1\n lvs_sched wrr\n lvs_method NAT\n protocol TCP`);
+    for (let i = v * perVs; i < Math.min(n, (v + 1) * perVs); i++) {
+      const t = targets[i % targets.length]!;
+      out.push(` real_server 10.${100 + (i >> 16)}.${(i >> 8) & 255}.${i & 255} 80 {\n  HTTP_GET {\n   connect_ip ${t.host}\n   connect_port ${t.port}\n   connect_timeout 2\n   url {\n    path /health\n   }\n  }\n }`);
+    }
+    out.push('}');
+  }
+  return out.join('\n');
+}
+
+export function pct(a: number[], p: number): number {
+  const s = [...a].sort((x, y) => x - y);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
+}
+
+/** CPU seconds (user+system) of a process from /proc. */
+export function procCpu(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Print rows as a padded table. */
+export function printTable(head: string[], rows: string[][]): void {
+  const table = [head, ...rows];
+  const widths = head.map((_, i) => Math.max(...table.map((r) => (r[i] ?? '').length)));
+  for (const r of table) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join('  '));
+}
