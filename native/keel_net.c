@@ -9,6 +9,7 @@
  *    builds the whole Ethernet frame (src/net/arp-frame.ts) and this only hands it to a device.
  *  - Interface facts (index, MAC, flags) from ioctl(), which answers for the caller's own
  *    network namespace whatever /sys shows.
+ *  - An AF_UNIX datagram socket to hand log lines to syslog (/dev/log): Node has none.
  *
  * Every failure becomes a JS Error with code (ENETDOWN...), errno, syscall and the interface in
  * the message; nothing here aborts the process.
@@ -25,7 +26,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <stddef.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #ifndef IPV6_MULTICAST_ALL
@@ -580,6 +583,106 @@ static napi_value interface_info(napi_env env, napi_callback_info info) {
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* Syslog datagrams */
+
+/*
+ * Node has no AF_UNIX datagram socket, and syslog daemons (rsyslog, journald, busybox) read
+ * /dev/log as one. The line is formatted in TypeScript (src/daemon/syslog-format.ts); this only
+ * hands it over. The socket stays unconnected and each line goes with sendto() to the path, so a
+ * syslog daemon that restarts (new socket at the same path) is found again with no reconnect
+ * logic, as glibc's syslog() manages by reconnecting.
+ */
+typedef struct {
+  int fd;
+  struct sockaddr_un addr;
+  socklen_t addrlen;
+} logsock;
+
+static void log_finalize(napi_env env, void *data, void *hint) {
+  logsock *l = data;
+  if (l->fd >= 0) close(l->fd);
+  free(l);
+}
+
+static logsock *get_log(napi_env env, napi_value v) {
+  void *p = NULL;
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok || t != napi_external) return NULL;
+  if (napi_get_value_external(env, v, &p) != napi_ok) return NULL;
+  return p;
+}
+
+/* syslogOpen(path) -> handle. The path need not exist yet: sends fail (and are counted) until it does. */
+static napi_value syslog_open(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!get_args(env, info, 1, argv)) return NULL;
+  logsock probe;
+  if (!get_string(env, argv[0], probe.addr.sun_path, sizeof probe.addr.sun_path) || !probe.addr.sun_path[0])
+    return throw_type(env, "syslog socket path must be a string of 1 to 107 bytes");
+  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return throw_errno(env, errno, "socket(AF_UNIX, SOCK_DGRAM)", NULL);
+  logsock *l = calloc(1, sizeof *l);
+  if (!l) {
+    close(fd);
+    return throw_errno(env, ENOMEM, "syslogOpen", NULL);
+  }
+  l->fd = fd;
+  l->addr.sun_family = AF_UNIX;
+  memcpy(l->addr.sun_path, probe.addr.sun_path, sizeof l->addr.sun_path);
+  l->addrlen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(l->addr.sun_path) + 1);
+  napi_value handle;
+  if (napi_create_external(env, l, log_finalize, NULL, &handle) != napi_ok) {
+    close(fd);
+    free(l);
+    return NULL;
+  }
+  return handle;
+}
+
+/*
+ * syslogSend(handle, line: Uint8Array) -> errno (0 when sent).
+ * Never blocks: a syslog daemon that is absent, gone or behind must not hold up VRRP, so the
+ * errors that mean "nobody is reading right now" come back as a number for the caller to count.
+ * Anything else (a closed handle, bad arguments) is thrown.
+ */
+static napi_value syslog_send(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  if (!get_args(env, info, 2, argv)) return NULL;
+  logsock *l = get_log(env, argv[0]);
+  if (!l) return throw_type(env, "not a syslog socket");
+  void *data;
+  size_t len;
+  if (!get_bytes(env, argv[1], &data, &len)) return throw_type(env, "line must be a Uint8Array");
+  if (l->fd < 0) return throw_errno(env, EBADF, "sendto", NULL);
+  ssize_t n;
+  do n = sendto(l->fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&l->addr, l->addrlen);
+  while (n < 0 && errno == EINTR);
+  int err = n < 0 ? errno : 0;
+  switch (err) {
+    case 0: case ENOENT: case ECONNREFUSED: case EAGAIN: case ENOBUFS: case ENOTCONN: case EMSGSIZE:
+    case EACCES: case ENOTDIR: case EPROTOTYPE:
+      break;
+    default:
+      return throw_errno(env, err, "sendto", NULL);
+  }
+  napi_value out;
+  napi_create_int32(env, err, &out);
+  return out;
+}
+
+static napi_value syslog_close(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!get_args(env, info, 1, argv)) return NULL;
+  logsock *l = get_log(env, argv[0]);
+  if (!l) return throw_type(env, "not a syslog socket");
+  if (l->fd >= 0) {
+    close(l->fd);
+    l->fd = -1;
+  }
+  return NULL;
+}
+
+/* ------------------------------------------------------------------------------------------ */
 
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
@@ -590,6 +693,9 @@ static napi_value init(napi_env env, napi_value exports) {
     { "packetSend", NULL, packet_send, NULL, NULL, NULL, napi_enumerable, NULL },
     { "packetClose", NULL, packet_close, NULL, NULL, NULL, napi_enumerable, NULL },
     { "interfaceInfo", NULL, interface_info, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "syslogOpen", NULL, syslog_open, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "syslogSend", NULL, syslog_send, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "syslogClose", NULL, syslog_close, NULL, NULL, NULL, napi_enumerable, NULL },
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -9,7 +9,7 @@ import type { DaemonStatus } from './control.js';
 import { EXIT_FATAL, serveParent } from './ipc.js';
 import { LvsRunner } from './lvs.js';
 import {
-  applyProcessSettings, blocking, configFile, DEFAULT_CHECKERS_PID, loadOptions, loggerFor, onLifecycleSignals, removePidFile, STOP_GRACE_MS,
+  applyProcessSettings, partFor, blocking, configFile, DEFAULT_CHECKERS_PID, loadOptions, loggerFor, onLifecycleSignals, removePidFile, STOP_GRACE_MS,
   writeDump, writePidFile,
 } from './process-common.js';
 
@@ -20,7 +20,7 @@ export async function runCheckProcess(flags: Flags): Promise<number> {
   const file = configFile(flags);
   const pidFile = flags.checkers_pid ?? DEFAULT_CHECKERS_PID;
   writePidFile(pidFile, log);
-  let current: Config = loadConfigFile(file, loadOptions(flags)).config;
+  let current: Config = partFor('check', loadConfigFile(file, loadOptions(flags)).config);
   applyProcessSettings('check', current, log);
   const dryRun = !!flags['ipvs-dry-run'];
   const lvs = new LvsRunner(current, {
@@ -44,7 +44,8 @@ export async function runCheckProcess(flags: Flags): Promise<number> {
     let stopping = false;
     const reload = async (): Promise<void> => {
       if (stopping) return;
-      const next = loadConfigFile(file, loadOptions(flags));
+      const loaded = loadConfigFile(file, loadOptions(flags));
+      const next = { diagnostics: loaded.diagnostics, config: partFor('check', loaded.config) };
       if (blocking(next.diagnostics.list).length) {
         log.error(`Reload failed: ${file} has errors; keeping the running configuration`);
         return;

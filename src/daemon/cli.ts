@@ -12,6 +12,7 @@ export const OPTIONS = {
   'log-facility': { type: 'string', short: 'S', help: 'Syslog facility: 0-7, local0-7, user or daemon' },
   'no-syslog': { type: 'boolean', short: 'G', help: "Don't log via syslog" },
   'log-file': { type: 'string', short: 'g', help: 'Log to FILE' },
+  'log-json': { type: 'boolean', help: 'Log JSON lines (pino) instead of text' },
   umask: { type: 'string', short: 'u', help: 'umask for file creation (numeric)' },
   'release-vips': { type: 'boolean', short: 'X', help: 'Drop VIPs on transition from signal' },
   'dont-release-vrrp': { type: 'boolean', short: 'V', help: "Don't remove VRRP VIPs and routes on stop" },

@@ -6,7 +6,7 @@ import type { Config } from '../config/types.js';
 import { loadConfigFile } from '../config/build.js';
 import { formatDiagnostic, type Diagnostic } from '../config/diagnostics.js';
 import type { Flags } from './cli.js';
-import { createLogger, type Logger } from './log.js';
+import { createLogger, IDENT_CHECKERS, IDENT_PARENT, IDENT_VRRP, logFileName, logOptionsFromFlags, type Logger } from './log.js';
 
 export const DEFAULT_CONFIG = '/etc/keepalived/keepalived.conf';
 /** keepalived's defaults (without --pid-dir): the parent, the VRRP child, the checker child. */
@@ -28,8 +28,16 @@ export function loadOptions(flags: Flags): Parameters<typeof loadConfigFile>[1] 
 
 export type ProcessKind = 'parent' | 'vrrp' | 'check';
 
-export function loggerFor(flags: Flags, _kind: ProcessKind): Logger {
-  return createLogger({ console: !!flags['log-console'], detail: !!flags['log-detail'], file: flags['log-file'] });
+/**
+ * Each process logs for itself, as keepalived's do: syslog under its own ident (unless -G), the
+ * console with -l, and with -g its own file (keepalived's names: -g /x/ka.log gives the children
+ * /x/ka_vrrp.log and /x/ka_checker.log).
+ */
+export function loggerFor(flags: Flags, kind: ProcessKind): Logger {
+  const ident = kind === 'parent' ? IDENT_PARENT : kind === 'vrrp' ? IDENT_VRRP : IDENT_CHECKERS;
+  const o = logOptionsFromFlags(flags, ident);
+  if (flags['log-file'] !== undefined) o.file = kind === 'parent' ? logFileName(flags['log-file']) : logFileName(flags['log-file'], kind === 'vrrp' ? 'vrrp' : 'checker');
+  return createLogger(o);
 }
 
 /**
@@ -49,6 +57,18 @@ export function applyProcessSettings(kind: ProcessKind, c: Config, log: Logger):
       log.error(`cannot set ${kind === 'vrrp' ? 'vrrp' : 'checker'}_priority ${nice}: ${(e as Error).message}`);
     }
   }
+}
+
+/**
+ * The part of the config a child acts on: each process reads the whole file (as keepalived's do)
+ * but keeps only its own part, so ten thousand real servers do not weigh on the VRRP process.
+ */
+export function partFor(kind: ProcessKind, c: Config): Config {
+  const noVrrp = { vrrp_instances: [], vrrp_sync_groups: [], vrrp_scripts: [], vrrp_track_processes: [], track_files: [] };
+  const noLvs = { virtual_servers: [], virtual_server_groups: [] };
+  if (kind === 'vrrp') return { ...c, ...noLvs };
+  if (kind === 'check') return { ...c, ...noVrrp };
+  return { ...c, ...noVrrp, ...noLvs };
 }
 
 export function running(pid: number): boolean {

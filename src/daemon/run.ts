@@ -15,7 +15,7 @@ import { closeControl, DEFAULT_CONTROL, serveControl, type DaemonStatus } from '
 import { ChildChannel, EXIT_FATAL, ROLE_ENV, type ChildRole, type FromChild } from './ipc.js';
 import { Metrics, parseListen, serveHttp } from './metrics.js';
 import {
-  applyProcessSettings, blocking, claimPidFile, configFile, DEFAULT_CONFIG, loadOptions, loggerFor, logDiagnostics, removePidFile, STOP_GRACE_MS,
+  applyProcessSettings, partFor, blocking, claimPidFile, configFile, DEFAULT_CONFIG, loadOptions, loggerFor, logDiagnostics, removePidFile, STOP_GRACE_MS,
 } from './process-common.js';
 import type { Logger } from './log.js';
 
@@ -124,7 +124,7 @@ async function runParent(flags: Flags, argv: readonly string[]): Promise<number>
       })),
     };
     children.set(role, child);
-    log.detail(`Starting ${NAMES[role]} child process, pid ${proc.pid}`);
+    log.info(`Starting ${NAMES[role]} child process, pid=${proc.pid}`);
     if (role === 'check') for (const [instance, state] of vrrpStates) channel.send({ type: 'vrrp-state', instance, state });
   };
 
@@ -151,8 +151,11 @@ async function runParent(flags: Flags, argv: readonly string[]): Promise<number>
     setTimeout(() => { if (!stopping && !children.has(role)) startChild(role, child.restarts + 1); }, delay * 1000).unref();
   };
 
+  const roles = rolesFor(flags, current);
+  // The parent needs only global_defs from here on (scripts, names); the children hold the rest.
+  current = partFor('parent', current);
   await runLifecycleScript('startup', current, log);
-  for (const role of rolesFor(flags, current)) startChild(role);
+  for (const role of roles) startChild(role);
 
   const gather = async (): Promise<{ st: DaemonStatus; metricSets: unknown[][] }> => {
     const ask = async (role: ChildRole): Promise<Record<string, unknown>> => {
@@ -210,9 +213,9 @@ async function runParent(flags: Flags, argv: readonly string[]): Promise<number>
         log.error(`Reload failed: ${bad.length} error${bad.length === 1 ? '' : 's'} in ${file}; keeping the running configuration`);
         return;
       }
-      current = next.config;
+      current = partFor('parent', next.config);
       for (const c of children.values()) signalChild(c, 'SIGHUP');
-      for (const role of rolesFor(flags, current)) if (!children.has(role)) startChild(role);
+      for (const role of rolesFor(flags, next.config)) if (!children.has(role)) startChild(role);
     };
     stopAll = (why: string, code = 0): void => {
       if (stopping) return;

@@ -14,7 +14,7 @@ import { formatDataDump, formatStatsDump } from './dumps.js';
 import { EXIT_FATAL, serveParent, tell } from './ipc.js';
 import { openKernelPorts } from './kernel-ports.js';
 import {
-  applyProcessSettings, blocking, configFile, DEFAULT_VRRP_PID, loadOptions, loggerFor, onLifecycleSignals, removePidFile, STOP_GRACE_MS,
+  applyProcessSettings, partFor, blocking, configFile, DEFAULT_VRRP_PID, loadOptions, loggerFor, onLifecycleSignals, removePidFile, STOP_GRACE_MS,
   writeDump, writePidFile,
 } from './process-common.js';
 
@@ -27,7 +27,7 @@ export async function runVrrpProcess(flags: Flags): Promise<number> {
   const pidFile = flags.vrrp_pid ?? DEFAULT_VRRP_PID;
   writePidFile(pidFile, log);
   // The parent has logged the config's problems; this process only needs the result.
-  let current: Config = loadConfigFile(file, loadOptions(flags)).config;
+  let current: Config = partFor('vrrp', loadConfigFile(file, loadOptions(flags)).config);
   applyProcessSettings('vrrp', current, log);
 
   let engine: VrrpEngine | undefined;
@@ -72,7 +72,8 @@ export async function runVrrpProcess(flags: Flags): Promise<number> {
     let stopping = false;
     const reload = async (): Promise<void> => {
       if (stopping) return;
-      const next = loadConfigFile(file, loadOptions(flags));
+      const loaded = loadConfigFile(file, loadOptions(flags));
+      const next = { diagnostics: loaded.diagnostics, config: partFor('vrrp', loaded.config) };
       if (blocking(next.diagnostics.list).length) {
         // The parent checked it a moment ago; a file changed in between is not applied.
         log.error(`Reload failed: ${file} has errors; keeping the running configuration`);

@@ -31,6 +31,11 @@ export interface KeelNet {
   packetSend(h: NativeHandle, ifindex: number, frames: readonly Uint8Array[], start: number): [number, number];
   packetClose(h: NativeHandle): void;
   interfaceInfo(name: string): { index: number; mac: Buffer | null; flags: number };
+  /** An AF_UNIX datagram socket that sends log lines to `path` (/dev/log); the path need not exist yet. */
+  syslogOpen(path: string): NativeHandle;
+  /** Sends one datagram without blocking: 0, or the errno that dropped it (ENOENT, ECONNREFUSED, EAGAIN...). */
+  syslogSend(h: NativeHandle, line: Uint8Array): number;
+  syslogClose(h: NativeHandle): void;
 }
 
 /** The repository root: the nearest folder above this file with a package.json (dist/src/net -> ../../..). */
