@@ -7,6 +7,10 @@
  *    Packets reach JavaScript through a uv_poll watcher on Node's own loop: no thread.
  *  - An AF_PACKET socket for gratuitous ARP and unsolicited neighbour advertisements: keel
  *    builds the whole Ethernet frame (src/net/arp-frame.ts) and this only hands it to a device.
+ *  - Process settings keepalived applies to itself and Node has no call for: entering a network
+ *    namespace (setns, for -s / net_namespace), real-time scheduling, CPU affinity, RLIMIT_RTTIME
+ *    (vrrp_rt_priority, vrrp_cpu_affinity, vrrp_rlimit_rttime and their checker_ twins). They act on the calling thread, i.e. the main thread, and threads
+ *    started later inherit them.
  *  - Interface facts (index, MAC, flags) from ioctl(), which answers for the caller's own
  *    network namespace whatever /sys shows.
  *  - An AF_UNIX datagram socket to hand log lines to syslog (/dev/log): Node has none.
@@ -14,11 +18,18 @@
  * Every failure becomes a JS Error with code (ENETDOWN...), errno, syscall and the interface in
  * the message; nothing here aborts the process.
  */
+/* setns(), sched_setaffinity() and CPU_SET need the GNU extensions of glibc (node-gyp may define it already). */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include <node_api.h>
 #include <uv.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/resource.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -683,6 +694,70 @@ static napi_value syslog_close(napi_env env, napi_callback_info info) {
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* Process settings */
+
+/* enterNetns(path): setns() into the network namespace file at path (e.g. /run/netns/NAME). */
+static napi_value enter_netns(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!get_args(env, info, 1, argv)) return NULL;
+  char path[4096];
+  if (!get_string(env, argv[0], path, sizeof path) || !path[0]) return throw_type(env, "namespace path must be a non-empty string");
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return throw_errno(env, errno, "open", NULL);
+  int rc = setns(fd, CLONE_NEWNET);
+  int err = errno;
+  close(fd);
+  if (rc < 0) return throw_errno(env, err, "setns", NULL);
+  return NULL;
+}
+
+/* setRealtime(priority): SCHED_RR at priority (1..99); 0 goes back to SCHED_OTHER. */
+static napi_value set_realtime(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  int32_t prio;
+  if (!get_args(env, info, 1, argv)) return NULL;
+  if (!get_int(env, argv[0], &prio) || prio < 0 || prio > 99) return throw_type(env, "priority must be 0..99");
+  struct sched_param sp = { .sched_priority = prio };
+  if (sched_setscheduler(0, prio ? SCHED_RR : SCHED_OTHER, &sp) < 0) return throw_errno(env, errno, "sched_setscheduler", NULL);
+  return NULL;
+}
+
+/*
+ * setRlimitRttime(usec): the CPU a real-time thread may use without blocking before SIGXCPU (the
+ * soft limit). The hard limit (SIGKILL) stays unlimited: a JavaScript task (a reload's parse, a
+ * garbage collection) can run longer than keepalived's C handlers, and killing the VRRP process
+ * for it would cause the very failover real-time scheduling is meant to prevent.
+ */
+static napi_value set_rlimit_rttime(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  int32_t usec;
+  if (!get_args(env, info, 1, argv)) return NULL;
+  if (!get_int(env, argv[0], &usec) || usec < 1) return throw_type(env, "limit must be a positive number of microseconds");
+  struct rlimit rl = { .rlim_cur = (rlim_t)usec, .rlim_max = RLIM_INFINITY };
+  if (setrlimit(RLIMIT_RTTIME, &rl) < 0) return throw_errno(env, errno, "setrlimit(RLIMIT_RTTIME)", NULL);
+  return NULL;
+}
+
+/* setAffinity(cpus: number[]): run on these CPUs only. */
+static napi_value set_affinity(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  uint32_t n = 0;
+  if (!get_args(env, info, 1, argv)) return NULL;
+  if (napi_get_array_length(env, argv[0], &n) != napi_ok || n == 0) return throw_type(env, "cpus must be a non-empty array");
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value e;
+    int32_t cpu;
+    if (napi_get_element(env, argv[0], i, &e) != napi_ok || !get_int(env, e, &cpu) || cpu < 0 || cpu >= CPU_SETSIZE)
+      return throw_type(env, "cpus must be CPU numbers");
+    CPU_SET(cpu, &set);
+  }
+  if (sched_setaffinity(0, sizeof set, &set) < 0) return throw_errno(env, errno, "sched_setaffinity", NULL);
+  return NULL;
+}
+
+/* ------------------------------------------------------------------------------------------ */
 
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
@@ -696,6 +771,10 @@ static napi_value init(napi_env env, napi_value exports) {
     { "syslogOpen", NULL, syslog_open, NULL, NULL, NULL, napi_enumerable, NULL },
     { "syslogSend", NULL, syslog_send, NULL, NULL, NULL, napi_enumerable, NULL },
     { "syslogClose", NULL, syslog_close, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "enterNetns", NULL, enter_netns, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "setRealtime", NULL, set_realtime, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "setRlimitRttime", NULL, set_rlimit_rttime, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "setAffinity", NULL, set_affinity, NULL, NULL, NULL, napi_enumerable, NULL },
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

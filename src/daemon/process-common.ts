@@ -3,6 +3,7 @@
 import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import type { Config } from '../config/types.js';
+import { keelNet } from '../net/native.js';
 import { loadConfigFile } from '../config/build.js';
 import { formatDiagnostic, type Diagnostic } from '../config/diagnostics.js';
 import type { Flags } from './cli.js';
@@ -20,8 +21,28 @@ export function configFile(flags: Flags): string {
   return flags['use-file'] ?? DEFAULT_CONFIG;
 }
 
+/**
+ * Does the interface exist in this process's network namespace? Asked of the kernel (ioctl
+ * through the addon): /sys/class/net shows the namespace sysfs was mounted in, which is not this
+ * one after -s / net_namespace. Without the addon, /sys is all there is.
+ */
+function interfaceHere(name: string): boolean {
+  let net: ReturnType<typeof keelNet>;
+  try {
+    net = keelNet();
+  } catch {
+    return existsSync(`/sys/class/net/${name}`);
+  }
+  try {
+    net.interfaceInfo(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function loadOptions(flags: Flags): Parameters<typeof loadConfigFile>[1] {
-  const opts: Parameters<typeof loadConfigFile>[1] = {};
+  const opts: Parameters<typeof loadConfigFile>[1] = { interfaceExists: interfaceHere };
   if (flags['config-id'] !== undefined) opts.configId = flags['config-id'];
   return opts;
 }
@@ -41,21 +62,72 @@ export function loggerFor(flags: Flags, kind: ProcessKind): Logger {
 }
 
 /**
- * global_defs for this process: its name (process_name, vrrp_process_name, checker_process_name:
- * what ps and top show) and its nice value (vrrp_priority, checker_priority). Applied at start,
- * before any worker thread exists, so the threads inherit the nice value.
+ * global_defs for this process, as keepalived applies them to each of its processes: the name
+ * (process_name, vrrp_process_name, checker_process_name: what ps shows), the nice value
+ * (vrrp_priority, checker_priority), real-time scheduling with its RLIMIT_RTTIME and CPU affinity
+ * (through the addon: Node has no call for them). Applied at start on the main thread,
+ * before any worker thread exists, so the threads inherit them. A setting that fails is logged and
+ * the process runs without it.
  */
 export function applyProcessSettings(kind: ProcessKind, c: Config, log: Logger): void {
   const g = c.global_defs;
   const name = kind === 'parent' ? g.process_name : kind === 'vrrp' ? g.vrrp_process_name : g.checker_process_name;
   if (name) process.title = name;
-  const nice = kind === 'vrrp' ? g.vrrp_priority : kind === 'check' ? g.checker_priority : 0;
-  if (nice) {
+  if (kind === 'parent') return;
+  const p = kind === 'vrrp'
+    ? { what: 'vrrp', nice: g.vrrp_priority, rt: g.vrrp_rt_priority, rttime: g.vrrp_rlimit_rttime, cpus: g.vrrp_cpu_affinity, noSwap: g.vrrp_no_swap }
+    : { what: 'checker', nice: g.checker_priority, rt: g.checker_rt_priority, rttime: g.checker_rlimit_rttime, cpus: g.checker_cpu_affinity, noSwap: g.checker_no_swap };
+  const attempt = (setting: string, f: () => void): void => {
     try {
-      setPriority(nice);
+      f();
     } catch (e) {
-      log.error(`cannot set ${kind === 'vrrp' ? 'vrrp' : 'checker'}_priority ${nice}: ${(e as Error).message}`);
+      log.error(`cannot set ${p.what}_${setting}: ${(e as Error).message}`);
     }
+  };
+  if (p.nice) attempt('priority', () => setPriority(p.nice));
+  // mlockall() under V8 aborts the process when V8 later changes its code pages' permissions.
+  if (p.noSwap) log.info(`${p.what}_no_swap is not applied: Node's engine cannot run with its memory locked`);
+  if (p.rt || p.cpus?.length) {
+    let net: ReturnType<typeof keelNet>;
+    try {
+      net = keelNet();
+    } catch (e) {
+      log.error(`${p.what} process settings: ${(e as Error).message}`);
+      return;
+    }
+    if (p.rt) {
+      attempt('rlimit_rttime', () => net.setRlimitRttime(Math.max(1, Math.round(p.rttime * 1e6))));
+      // The soft limit's SIGXCPU (repeated each second while it lasts) is a warning, not an end.
+      let warned = 0;
+      process.on('SIGXCPU', () => {
+        if (Date.now() - warned < 60_000) return;
+        warned = Date.now();
+        log.info(`${p.what} process ran ${p.rttime} s of real-time CPU without blocking (${p.what}_rlimit_rttime)`);
+      });
+      attempt('rt_priority', () => net.setRealtime(p.rt!));
+    }
+    if (p.cpus?.length) attempt('cpu_affinity', () => net.setAffinity(p.cpus!));
+  }
+}
+
+/**
+ * -s NAME, or net_namespace NAME in the config: the parent enters /run/netns/NAME (as `ip netns
+ * exec` would) before it opens anything or starts a child; the children inherit it. false when the
+ * namespace cannot be entered (logged: keepalived exits then).
+ */
+export function enterNamespace(flags: Flags, c: Config, log: Logger): boolean {
+  const configured = c.root.net_namespace;
+  const name = flags.namespace ?? configured;
+  if (!name) return true;
+  if (flags.namespace && configured && configured !== flags.namespace) {
+    log.info(`Overriding config net_namespace '${configured}' with command line namespace '${flags.namespace}'`);
+  }
+  try {
+    keelNet().enterNetns(name.includes('/') ? name : `/run/netns/${name}`);
+    return true;
+  } catch (e) {
+    log.error(`Unable to set network namespace ${name} - exiting (${(e as Error).message})`);
+    return false;
   }
 }
 

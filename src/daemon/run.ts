@@ -15,7 +15,7 @@ import { closeControl, DEFAULT_CONTROL, serveControl, type DaemonStatus } from '
 import { ChildChannel, EXIT_FATAL, ROLE_ENV, type ChildRole, type FromChild } from './ipc.js';
 import { Metrics, parseListen, serveHttp } from './metrics.js';
 import {
-  applyProcessSettings, partFor, blocking, claimPidFile, configFile, DEFAULT_CONFIG, loadOptions, loggerFor, logDiagnostics, removePidFile, STOP_GRACE_MS,
+  applyProcessSettings, enterNamespace, partFor, blocking, claimPidFile, configFile, DEFAULT_CONFIG, loadOptions, loggerFor, logDiagnostics, removePidFile, STOP_GRACE_MS,
 } from './process-common.js';
 import type { Logger } from './log.js';
 
@@ -77,7 +77,15 @@ async function runParent(flags: Flags, argv: readonly string[]): Promise<number>
   }
   if (!claimPidFile(pidFile, log)) return 1;
   const startedAt = new Date().toISOString();
-  const loaded = loadConfigFile(file, loadOptions(flags));
+  let loaded = loadConfigFile(file, loadOptions(flags));
+  if (flags.namespace || loaded.config.root.net_namespace) {
+    if (!enterNamespace(flags, loaded.config, log)) {
+      removePidFile(pidFile);
+      return 1;
+    }
+    // Read again inside: interfaces are checked in the namespace keel runs in.
+    loaded = loadConfigFile(file, loadOptions(flags));
+  }
   logDiagnostics(loaded.diagnostics.list, log);
   let current = loaded.config;
   applyProcessSettings('parent', current, log);

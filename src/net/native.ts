@@ -36,6 +36,12 @@ export interface KeelNet {
   /** Sends one datagram without blocking: 0, or the errno that dropped it (ENOENT, ECONNREFUSED, EAGAIN...). */
   syslogSend(h: NativeHandle, line: Uint8Array): number;
   syslogClose(h: NativeHandle): void;
+  /** setns() into a network namespace file (the calling thread; later threads and children inherit it). */
+  enterNetns(path: string): void;
+  /** SCHED_RR at 1..99, or back to SCHED_OTHER with 0. */
+  setRealtime(priority: number): void;
+  setRlimitRttime(usec: number): void;
+  setAffinity(cpus: readonly number[]): void;
 }
 
 /** The repository root: the nearest folder above this file with a package.json (dist/src/net -> ../../..). */

@@ -2,11 +2,13 @@
 // network namespaces, with `ip monitor address` watching for any address change that should not
 // happen: a checker child killed with SIGKILL is respawned while VRRP keeps its state; a real
 // server added by SIGHUP starts checking while the others keep theirs; with -R a dead child stops
-// the daemon; a keel killed outright leaves its VIP behind and the next start removes it.
+// the daemon; a keel killed outright leaves its VIP behind and the next start removes it; -s
+// takes keel into a namespace, with the VRRP child's real-time settings applied.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { KEEL, netnsUnavailable } from '../helpers/env.js';
 import { globalDefs, hasAddress, instance, labFixture, waitFor, type LabHost, type Router } from '../helpers/vrrp-lab.js';
@@ -150,4 +152,35 @@ test('keel killed outright leaves its VIP; the next start as backup removes it',
   rb.kill('SIGTERM');
   assert.equal(await ra2.exited(), 0);
   assert.equal(await rb.exited(), 0);
+});
+
+test('-s NAME: started outside, keel runs VRRP inside the namespace; vrrp_rt_priority and vrrp_cpu_affinity reach the VRRP child', { skip, timeout: 60_000 }, async () => {
+  const lab = fx.lab('ps');
+  const a = lab.addHost('a', ['10.77.0.1/24']);
+  const dir = mkdtempSync(join(tmpdir(), 'keel-ps-'));
+  const conf = join(dir, 'keepalived.conf');
+  writeFileSync(conf, globalDefs('a', '  vrrp_rt_priority 30\n  vrrp_cpu_affinity 0\n') + instance({ priority: 150 }));
+  // Not through the lab: this process is in the host's namespace; -s takes keel into a's.
+  const proc = spawn(process.execPath, [KEEL, '-n', '-l', '-s', a.ns, '-f', conf, '-p', join(dir, 'main.pid'), '-r', join(dir, 'vrrp.pid'),
+    '-c', join(dir, 'check.pid'), '--control', join(dir, 'keel.sock')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  proc.stderr.on('data', (d: Buffer) => { log += d.toString(); });
+  const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
+  try {
+    await waitFor('master in the namespace', () => /\(VI_1\) Entering MASTER STATE/.test(log) && hasAddress(a, '10.77.0.100'), 15_000);
+    assert.doesNotMatch(log, /doesn't exist|Non-existent interface/, 'eth0 is found inside the namespace');
+    const vrrpPid = Number(readFileSync(join(dir, 'vrrp.pid'), 'utf8'));
+    // /proc/PID/stat: field 40 rt_priority, 41 policy (2 = SCHED_RR).
+    const stat = readFileSync(`/proc/${vrrpPid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    assert.equal(fields[39 - 2], '30', 'rt_priority');
+    assert.equal(fields[40 - 2], '2', 'SCHED_RR');
+    assert.match(readFileSync(`/proc/${vrrpPid}/status`, 'utf8'), /Cpus_allowed_list:\s+0\n/);
+    proc.kill('SIGTERM');
+    assert.equal(await exited, 0);
+    assert.ok(!hasAddress(a, '10.77.0.100'), 'VIP released on stop');
+  } finally {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
