@@ -9,7 +9,7 @@ import type { DaemonStatus } from './control.js';
 import { EXIT_FATAL, serveParent } from './ipc.js';
 import { LvsRunner } from './lvs.js';
 import {
-  applyProcessSettings, partFor, blocking, configFile, DEFAULT_CHECKERS_PID, loadOptions, loggerFor, onLifecycleSignals, removePidFile, STOP_GRACE_MS,
+  applyProcessSettings, releaseParseMemory, partFor, blocking, configFile, DEFAULT_CHECKERS_PID, loadOptions, loggerFor, onLifecycleSignals, removePidFile, STOP_GRACE_MS,
   writeDump, writePidFile,
 } from './process-common.js';
 
@@ -22,6 +22,7 @@ export async function runCheckProcess(flags: Flags): Promise<number> {
   writePidFile(pidFile, log);
   let current: Config = partFor('check', loadConfigFile(file, loadOptions(flags)).config);
   applyProcessSettings('check', current, log);
+  releaseParseMemory();
   const dryRun = !!flags['ipvs-dry-run'];
   const lvs = new LvsRunner(current, {
     dryRun, log,

@@ -13,9 +13,8 @@ import { runLifecycleScript } from '../notify/lifecycle.js';
 import type { Flags } from './cli.js';
 import { closeControl, DEFAULT_CONTROL, serveControl, type DaemonStatus } from './control.js';
 import { ChildChannel, EXIT_FATAL, ROLE_ENV, type ChildRole, type FromChild } from './ipc.js';
-import { Metrics, parseListen, serveHttp } from './metrics.js';
 import {
-  applyProcessSettings, enterNamespace, partFor, blocking, claimPidFile, configFile, DEFAULT_CONFIG, loadOptions, loggerFor, logDiagnostics, removePidFile, STOP_GRACE_MS,
+  applyProcessSettings, releaseParseMemory, enterNamespace, partFor, blocking, claimPidFile, configFile, DEFAULT_CONFIG, loadOptions, loggerFor, logDiagnostics, removePidFile, STOP_GRACE_MS,
 } from './process-common.js';
 import type { Logger } from './log.js';
 
@@ -88,13 +87,18 @@ async function runParent(flags: Flags, argv: readonly string[]): Promise<number>
   }
   logDiagnostics(loaded.diagnostics.list, log);
   let current = loaded.config;
+  // An async function's locals live as long as it does: drop the parse result (the diagnostics
+  // of a large config are large) so that only the slimmed config below stays.
+  loaded = undefined as unknown as typeof loaded;
   applyProcessSettings('parent', current, log);
   if (flags['dump-conf']) {
     const { configToJson } = await import('../config/json.js');
     for (const line of configToJson(current).split('\n')) log.info(line);
   }
 
-  const listen = flags.http !== undefined ? parseListen(flags.http) : undefined;
+  // prom-client is loaded only when the endpoint is asked for (it costs the parent ~5 MB).
+  const web = flags.http !== undefined ? await import('./metrics.js') : undefined;
+  const listen = flags.http !== undefined ? web!.parseListen(flags.http) : undefined;
   if (flags.http !== undefined && !listen) {
     log.error(`--http '${flags.http}' is not [ADDR:]PORT`);
     removePidFile(pidFile);
@@ -108,7 +112,7 @@ async function runParent(flags: Flags, argv: readonly string[]): Promise<number>
   let stopping = false;
   let exitCode = 0;
   let stopAll: (why: string, code?: number) => void = () => undefined;
-  const metrics = listen ? new Metrics() : undefined;
+  const metrics = listen && web ? new web.Metrics() : undefined;
 
   const onEvent = (m: FromChild): void => {
     if (m.type !== 'transition') return;
@@ -164,6 +168,7 @@ async function runParent(flags: Flags, argv: readonly string[]): Promise<number>
   current = partFor('parent', current);
   await runLifecycleScript('startup', current, log);
   for (const role of roles) startChild(role);
+  releaseParseMemory();
 
   const gather = async (): Promise<{ st: DaemonStatus; metricSets: unknown[][] }> => {
     const ask = async (role: ChildRole): Promise<Record<string, unknown>> => {
@@ -201,8 +206,8 @@ async function runParent(flags: Flags, argv: readonly string[]): Promise<number>
     log.error(`control socket ${controlPath}: ${(e as Error).message}`);
   }
   let http: HttpServer | undefined;
-  if (listen && metrics) {
-    http = serveHttp(listen, fullStatus, metrics, (m) => log.error(m), async () => {
+  if (listen && metrics && web) {
+    http = web.serveHttp(listen, fullStatus, metrics, (m) => log.error(m), async () => {
       const g = await gather();
       metrics.update(g.st, g.metricSets);
     });

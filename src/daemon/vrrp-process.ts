@@ -14,7 +14,7 @@ import { formatDataDump, formatStatsDump } from './dumps.js';
 import { EXIT_FATAL, serveParent, tell } from './ipc.js';
 import { openKernelPorts } from './kernel-ports.js';
 import {
-  applyProcessSettings, partFor, blocking, configFile, DEFAULT_VRRP_PID, loadOptions, loggerFor, onLifecycleSignals, removePidFile, STOP_GRACE_MS,
+  applyProcessSettings, releaseParseMemory, partFor, blocking, configFile, DEFAULT_VRRP_PID, loadOptions, loggerFor, onLifecycleSignals, removePidFile, STOP_GRACE_MS,
   writeDump, writePidFile,
 } from './process-common.js';
 
@@ -29,6 +29,7 @@ export async function runVrrpProcess(flags: Flags): Promise<number> {
   // The parent has logged the config's problems; this process only needs the result.
   let current: Config = partFor('vrrp', loadConfigFile(file, loadOptions(flags)).config);
   applyProcessSettings('vrrp', current, log);
+  releaseParseMemory();
 
   let engine: VrrpEngine | undefined;
   let closePorts: (() => void) | undefined;
