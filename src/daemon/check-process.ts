@@ -1,11 +1,12 @@
 // The checker child (keepalived's Keepalived_healthcheckers): the checker engine (in worker
 // threads, as many as a large config needs) and the IPVS table it drives. It runs in its own
 // process, so nothing it does can delay an advert of the VRRP child. SIGHUP reload, SIGTERM stop
-// (lvs_flush_on_stop, omega scripts), SIGUSR1 writes /tmp/keepalived_check.data.
+// (lvs_flush_on_stop, omega scripts), SIGUSR1 writes keepalived_check.data in $TMPDIR or /tmp.
 import { loadConfigFile } from '../config/build.js';
 import type { Config } from '../config/types.js';
 import type { Flags } from './cli.js';
 import type { DaemonStatus } from './control.js';
+import { dumpPath } from './dumps.js';
 import { EXIT_FATAL, serveParent } from './ipc.js';
 import { LvsRunner } from './lvs.js';
 import {
@@ -13,7 +14,6 @@ import {
   writeDump, writePidFile,
 } from './process-common.js';
 
-const CHECK_DUMP = '/tmp/keepalived_check.data';
 
 export async function runCheckProcess(flags: Flags): Promise<number> {
   const log = loggerFor(flags, 'check');
@@ -78,7 +78,7 @@ export async function runCheckProcess(flags: Flags): Promise<number> {
       void (async () => {
         const snap = await lvs.snapshot().catch(() => undefined);
         const { renderDryRun } = await import('../check/dry-run.js');
-        writeDump(CHECK_DUMP, snap ? renderDryRun(snap) : '', log);
+        writeDump(dumpPath('keepalived_check.data'), snap ? renderDryRun(snap) : '', log);
       })();
     });
   });

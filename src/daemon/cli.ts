@@ -33,6 +33,7 @@ export const OPTIONS = {
   'ipvs-dry-run': { type: 'boolean', help: 'Compute the IPVS table without touching the kernel' },
   control: { type: 'string', help: 'Control socket path (default /run/keel/keel.sock)' },
   http: { type: 'string', help: 'Serve /status and /metrics over HTTP on [ADDR:]PORT (default address 127.0.0.1; off unless given)' },
+  signum: { type: 'string', help: 'Print the signal number for STOP, RELOAD, DATA, STATS or JSON and exit' },
   version: { type: 'boolean', short: 'v', help: 'Display the version number' },
   help: { type: 'boolean', short: 'h', help: 'Display this help message' },
 } as const satisfies Record<string, { type: 'string' | 'boolean'; short?: string; help: string }>;

@@ -1,6 +1,7 @@
 // keel's entry point.
 import { relative, isAbsolute } from 'node:path';
 import { readFileSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { parseFlags, helpText, UsageError } from './cli.js';
 import { loadConfigFile } from '../config/build.js';
 import { exitCodeFor, formatDiagnostic, type Diagnostic } from '../config/diagnostics.js';
@@ -55,6 +56,18 @@ export function main(argv: string[]): number {
   const { flags, positionals } = parsed;
   if (flags.help) {
     process.stdout.write(helpText() + '\n');
+    return 0;
+  }
+  if (flags.signum !== undefined) {
+    // keepalived's --signum: the number to send for a function. keel writes the JSON dump with
+    // the stats dump (Node cannot catch keepalived's real-time SIGJSON), so JSON is SIGUSR2.
+    const SIGFUNC: Record<string, NodeJS.Signals> = { STOP: 'SIGTERM', RELOAD: 'SIGHUP', DATA: 'SIGUSR1', STATS: 'SIGUSR2', JSON: 'SIGUSR2' };
+    const sig = SIGFUNC[flags.signum];
+    if (!sig) {
+      process.stderr.write(`Unknown sigfunc ${flags.signum}\n`);
+      return 1;
+    }
+    process.stdout.write(`${osConstants.signals[sig]}\n`);
     return 0;
   }
   if (flags.version) {

@@ -10,7 +10,7 @@ import { realClock } from '../util/clock.js';
 import { VrrpEngine, type NotifyEffect } from '../vrrp/engine.js';
 import type { Flags } from './cli.js';
 import type { DaemonStatus } from './control.js';
-import { formatDataDump, formatStatsDump } from './dumps.js';
+import { dumpPath, formatDataDump, formatJsonDump, formatStatsDump } from './dumps.js';
 import { EXIT_FATAL, serveParent, tell } from './ipc.js';
 import { openKernelPorts } from './kernel-ports.js';
 import {
@@ -18,8 +18,6 @@ import {
   writeDump, writePidFile,
 } from './process-common.js';
 
-const DATA_DUMP = '/tmp/keepalived.data';
-const STATS_DUMP = '/tmp/keepalived.stats';
 
 export async function runVrrpProcess(flags: Flags): Promise<number> {
   const log = loggerFor(flags, 'vrrp');
@@ -117,8 +115,11 @@ export async function runVrrpProcess(flags: Flags): Promise<number> {
       });
     };
     onLifecycleSignals({ stop, reload });
-    process.on('SIGUSR1', () => writeDump(DATA_DUMP, formatDataDump(current, engine), log));
-    process.on('SIGUSR2', () => writeDump(STATS_DUMP, formatStatsDump(engine), log));
+    process.on('SIGUSR1', () => writeDump(dumpPath('keepalived.data'), formatDataDump(current, engine), log));
+    process.on('SIGUSR2', () => {
+      writeDump(dumpPath('keepalived.stats'), formatStatsDump(engine), log);
+      writeDump(dumpPath('keepalived.json'), formatJsonDump(current, engine), log);
+    });
   });
 }
 

@@ -184,3 +184,35 @@ test('-s NAME: started outside, keel runs VRRP inside the namespace; vrrp_rt_pri
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('SIGUSR1 and SIGUSR2 reach both children: keepalived.data, keepalived_check.data, keepalived.stats, keepalived.json in $TMPDIR', { skip, timeout: 60_000 }, async () => {
+  const lab = fx.lab('pd');
+  const a = lab.addHost('a', ['10.77.0.1/24']);
+  const dir = mkdtempSync(join(tmpdir(), 'keel-pd-'));
+  const conf = join(dir, 'keepalived.conf');
+  writeFileSync(conf, globalDefs('a') + instance({ priority: 150 }) + virtualServer([18199]));
+  const proc = a.spawn(process.execPath, [KEEL, '-n', '-l', '-f', conf, '-p', join(dir, 'main.pid'), '-r', join(dir, 'vrrp.pid'),
+    '-c', join(dir, 'check.pid'), '--control', join(dir, 'keel.sock'), '--ipvs-dry-run'], { env: { ...process.env, TMPDIR: dir } });
+  let log = '';
+  proc.stderr?.on('data', (d: Buffer) => { log += d.toString(); });
+  const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
+  const file = (n: string): string => { try { return readFileSync(join(dir, n), 'utf8'); } catch { return ''; } };
+  try {
+    await waitFor('master and a checker verdict', () => /Entering MASTER STATE/.test(log) && /18199/.test(log) && /fail|Removing/i.test(log), 20_000);
+    proc.kill('SIGUSR1');
+    await waitFor('data dumps', () => file('keepalived.data').includes('VRRP Instance = VI_1') && file('keepalived_check.data').includes('18199'), 5_000);
+    assert.match(file('keepalived.data'), /State = MASTER/);
+    proc.kill('SIGUSR2');
+    await waitFor('stats and JSON dumps', () => file('keepalived.stats').includes('VRRP Instance: VI_1') && file('keepalived.json').length > 0, 5_000);
+    const json = JSON.parse(file('keepalived.json')) as { data: { iname: string; state: number; vrid: number }; stats: { become_master: number } }[];
+    assert.equal(json[0]!.data.iname, 'VI_1');
+    assert.equal(json[0]!.data.state, 2, 'MASTER is 2 as in keepalived');
+    assert.equal(json[0]!.data.vrid, 51);
+    assert.equal(json[0]!.stats.become_master, 1);
+    proc.kill('SIGTERM');
+    assert.equal(await exited, 0);
+  } finally {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
