@@ -214,11 +214,14 @@ async function runParent(flags: Flags, argv: readonly string[]): Promise<number>
   }
 
   return new Promise<number>((resolve) => {
-    // SIGHUP: the parent checks the new config first; with errors they are logged and the
-    // children are not told (the running config stays); otherwise each child applies the
-    // difference, and a child the new config needs is started.
+    // SIGHUP: each child reads the new config and, when it has no errors, applies its part as a
+    // difference; with errors it keeps running the old one (each child sees the same file, so
+    // both refuse). The children are told first, so that the parent's own read (to log the
+    // problems with their lines once, and to start a child the new config needs) runs beside
+    // theirs rather than before them.
     const reload = (): void => {
       log.info('Reloading');
+      for (const c of children.values()) signalChild(c, 'SIGHUP');
       const next = loadConfigFile(file, loadOptions(flags));
       logDiagnostics(next.diagnostics.list, log);
       const bad = blocking(next.diagnostics.list);
@@ -227,7 +230,6 @@ async function runParent(flags: Flags, argv: readonly string[]): Promise<number>
         return;
       }
       current = partFor('parent', next.config);
-      for (const c of children.values()) signalChild(c, 'SIGHUP');
       for (const role of rolesFor(flags, next.config)) if (!children.has(role)) startChild(role);
     };
     stopAll = (why: string, code = 0): void => {

@@ -74,7 +74,7 @@ export async function runVrrpProcess(flags: Flags): Promise<number> {
       const loaded = loadConfigFile(file, loadOptions(flags));
       const next = { diagnostics: loaded.diagnostics, config: partFor('vrrp', loaded.config) };
       if (blocking(next.diagnostics.list).length) {
-        // The parent checked it a moment ago; a file changed in between is not applied.
+        // The parent logs the problems with their lines.
         log.error(`Reload failed: ${file} has errors; keeping the running configuration`);
         return;
       }
