@@ -7,6 +7,9 @@
  *    Packets reach JavaScript through a uv_poll watcher on Node's own loop: no thread.
  *  - An AF_PACKET socket for gratuitous ARP and unsolicited neighbour advertisements: keel
  *    builds the whole Ethernet frame (src/net/arp-frame.ts) and this only hands it to a device.
+ *  - A timer with microsecond precision: a timerfd on Node's loop. libuv timers count whole
+ *    milliseconds and wake up to one late, which shows on the wire as advert jitter; spinning
+ *    the last millisecond fixes that but costs a busy millisecond per advert.
  *  - Process settings keepalived applies to itself and Node has no call for: entering a network
  *    namespace (setns, for -s / net_namespace), real-time scheduling, CPU affinity, RLIMIT_RTTIME
  *    (vrrp_rt_priority, vrrp_cpu_affinity, vrrp_rlimit_rttime and their checker_ twins). They act on the calling thread, i.e. the main thread, and threads
@@ -30,6 +33,9 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/resource.h>
+#include <sys/prctl.h>
+#include <sys/timerfd.h>
+#include <time.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -694,6 +700,149 @@ static napi_value syslog_close(napi_env env, napi_callback_info info) {
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* Precise timer */
+
+typedef struct {
+  int fd;
+  uv_poll_t *poll;
+  napi_env env;
+  napi_ref callback;
+  int armed;
+} hrtimer;
+
+static void hrt_close(hrtimer *t) {
+  if (t->poll) {
+    uv_poll_stop(t->poll);
+    uv_close((uv_handle_t *)t->poll, on_poll_closed);
+    t->poll = NULL;
+  }
+  if (t->fd >= 0) {
+    close(t->fd);
+    t->fd = -1;
+  }
+  if (t->callback) {
+    napi_delete_reference(t->env, t->callback);
+    t->callback = NULL;
+  }
+}
+
+static void hrt_finalize(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  hrtimer *t = data;
+  hrt_close(t);
+  free(t);
+}
+
+static void on_timer(uv_poll_t *h, int status, int events) {
+  (void)status;
+  (void)events;
+  hrtimer *t = h->data;
+  uint64_t expirations;
+  /* Drain the expiry count; EAGAIN means a re-arm raced the wake-up: nothing is due. */
+  if (read(t->fd, &expirations, sizeof expirations) != (ssize_t)sizeof expirations) return;
+  t->armed = 0;
+  uv_unref((uv_handle_t *)h);
+  napi_env env = t->env;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  napi_value cb, recv, result;
+  if (t->callback && napi_get_reference_value(env, t->callback, &cb) == napi_ok && cb) {
+    napi_get_global(env, &recv);
+    if (napi_make_callback(env, NULL, recv, cb, 0, NULL, &result) == napi_pending_exception) {
+      napi_value exc;
+      napi_get_and_clear_last_exception(env, &exc);
+      napi_fatal_exception(env, exc);
+    }
+  }
+  napi_close_handle_scope(env, scope);
+}
+
+/* timerOpen(callback) -> handle. One timerfd on CLOCK_MONOTONIC (the clock of process.hrtime). */
+static napi_value timer_open(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!get_args(env, info, 1, argv)) return NULL;
+  napi_valuetype type;
+  if (napi_typeof(env, argv[0], &type) != napi_ok || type != napi_function) return throw_type(env, "callback must be a function");
+  int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+  if (fd < 0) return throw_errno(env, errno, "timerfd_create", NULL);
+  /* The kernel may defer this thread's wake-ups by its timer slack (50 µs by default) to batch
+   * them; an advert timer wants the deadline itself. Best effort: a failure leaves the default. */
+  prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
+  hrtimer *t = calloc(1, sizeof *t);
+  uv_poll_t *poll = calloc(1, sizeof *poll);
+  uv_loop_t *loop = NULL;
+  if (!t || !poll || napi_get_uv_event_loop(env, &loop) != napi_ok) {
+    free(t);
+    free(poll);
+    close(fd);
+    return throw_errno(env, ENOMEM, "timerOpen", NULL);
+  }
+  t->fd = fd;
+  t->env = env;
+  int rc = uv_poll_init(loop, poll, fd);
+  if (rc < 0) {
+    free(poll);
+    hrt_close(t);
+    free(t);
+    return throw_errno(env, -rc, "uv_poll_init", NULL);
+  }
+  poll->data = t;
+  t->poll = poll;
+  napi_create_reference(env, argv[0], 1, &t->callback);
+  uv_poll_start(poll, UV_READABLE, on_timer);
+  /* An idle timer must not keep the process alive; an armed one does, as setTimeout. */
+  uv_unref((uv_handle_t *)poll);
+  napi_value handle;
+  if (napi_create_external(env, t, hrt_finalize, NULL, &handle) != napi_ok) {
+    hrt_close(t);
+    free(t);
+    return NULL;
+  }
+  return handle;
+}
+
+static hrtimer *get_timer(napi_env env, napi_value v) {
+  void *p = NULL;
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok || t != napi_external) return NULL;
+  if (napi_get_value_external(env, v, &p) != napi_ok) return NULL;
+  return p;
+}
+
+/* timerArm(handle, deadlineUs): fire once at CLOCK_MONOTONIC deadlineUs (µs); 0 disarms. */
+static napi_value timer_arm(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  if (!get_args(env, info, 2, argv)) return NULL;
+  hrtimer *t = get_timer(env, argv[0]);
+  if (!t || t->fd < 0) return throw_type(env, "not an open timer");
+  int64_t us;
+  if (napi_get_value_int64(env, argv[1], &us) != napi_ok || us < 0) return throw_type(env, "deadline must be a non-negative number of microseconds");
+  struct itimerspec its;
+  memset(&its, 0, sizeof its);
+  if (us > 0) {
+    its.it_value.tv_sec = us / 1000000;
+    its.it_value.tv_nsec = (us % 1000000) * 1000;
+    /* A deadline already past would be 0 = disarm: make it the smallest real time instead. */
+    if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0) its.it_value.tv_nsec = 1;
+  }
+  if (timerfd_settime(t->fd, TFD_TIMER_ABSTIME, &its, NULL) < 0) return throw_errno(env, errno, "timerfd_settime", NULL);
+  if (us > 0 && !t->armed) uv_ref((uv_handle_t *)t->poll);
+  if (us == 0 && t->armed) uv_unref((uv_handle_t *)t->poll);
+  t->armed = us > 0;
+  return NULL;
+}
+
+static napi_value timer_close(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!get_args(env, info, 1, argv)) return NULL;
+  hrtimer *t = get_timer(env, argv[0]);
+  if (!t) return throw_type(env, "not a timer");
+  hrt_close(t);
+  return NULL;
+}
+
+/* ------------------------------------------------------------------------------------------ */
 /* Process settings */
 
 /* enterNetns(path): setns() into the network namespace file at path (e.g. /run/netns/NAME). */
@@ -771,6 +920,9 @@ static napi_value init(napi_env env, napi_value exports) {
     { "syslogOpen", NULL, syslog_open, NULL, NULL, NULL, napi_enumerable, NULL },
     { "syslogSend", NULL, syslog_send, NULL, NULL, NULL, napi_enumerable, NULL },
     { "syslogClose", NULL, syslog_close, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "timerOpen", NULL, timer_open, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "timerArm", NULL, timer_arm, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "timerClose", NULL, timer_close, NULL, NULL, NULL, napi_enumerable, NULL },
     { "enterNetns", NULL, enter_netns, NULL, NULL, NULL, napi_enumerable, NULL },
     { "setRealtime", NULL, set_realtime, NULL, NULL, NULL, napi_enumerable, NULL },
     { "setRlimitRttime", NULL, set_rlimit_rttime, NULL, NULL, NULL, napi_enumerable, NULL },

@@ -36,6 +36,11 @@ export interface KeelNet {
   /** Sends one datagram without blocking: 0, or the errno that dropped it (ENOENT, ECONNREFUSED, EAGAIN...). */
   syslogSend(h: NativeHandle, line: Uint8Array): number;
   syslogClose(h: NativeHandle): void;
+  /** A timerfd on Node's loop: `callback` runs once per arming when the deadline passes. */
+  timerOpen(callback: () => void): NativeHandle;
+  /** Arm for CLOCK_MONOTONIC `deadlineUs` (process.hrtime's clock, µs); 0 disarms. */
+  timerArm(h: NativeHandle, deadlineUs: number): void;
+  timerClose(h: NativeHandle): void;
   /** setns() into a network namespace file (the calling thread; later threads and children inherit it). */
   enterNetns(path: string): void;
   /** SCHED_RR at 1..99, or back to SCHED_OTHER with 0. */

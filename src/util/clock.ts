@@ -1,7 +1,7 @@
 // Time for the imperative shell: a monotonic clock in integer microseconds (the unit the pure VRRP
 // machine works in) and one-shot timers at absolute deadlines. The simulator has its own virtual
 // clock (src/sim/clock.ts); production uses this one.
-import { performance } from 'node:perf_hooks';
+import { keelNet, type KeelNet, type NativeHandle } from '../net/native.js';
 
 export interface TimerHandle {
   cancel(): void;
@@ -16,14 +16,22 @@ export interface Clock {
   at(atUs: number, fn: () => void): TimerHandle;
 }
 
-// setTimeout has millisecond resolution and fires a little late, never early: the timer is set
-// for the whole milliseconds left minus one, and the last stretch is finished on setImmediate
-// turns, so a deadline fires within a few tens of microseconds after it is due (an advert timer
-// late by milliseconds would show on the wire).
+// The kernel's CLOCK_MONOTONIC in microseconds (process.hrtime reads it): the clock the addon's
+// timerfd is armed on.
+function monotonicUs(): number {
+  const [s, ns] = process.hrtime();
+  return s * 1_000_000 + Math.floor(ns / 1000);
+}
+
+// Without the addon: setTimeout has millisecond resolution and fires a little late, never early:
+// the timer is set for the whole milliseconds left minus one, and the last stretch is finished on
+// setImmediate turns, so a deadline fires within a few tens of microseconds after it is due (an
+// advert timer late by milliseconds would show on the wire). The cost is a busy millisecond per
+// deadline, which the timerfd clock below does not pay.
 const SPIN_US = 1000;
 
-export const realClock: Clock = {
-  nowUs: () => Math.floor(performance.now() * 1000),
+export const spinClock: Clock = {
+  nowUs: monotonicUs,
   wallMs: () => Date.now(),
   at(atUs, fn) {
     let t: NodeJS.Timeout | undefined;
@@ -34,7 +42,7 @@ export const realClock: Clock = {
       t = undefined;
       im = undefined;
       if (cancelled) return;
-      const left = atUs - realClock.nowUs();
+      const left = atUs - monotonicUs();
       if (left <= 0) fn();
       else if (left <= SPIN_US) im = setImmediate(arm);
       else t = setTimeout(arm, Math.floor((left - SPIN_US) / 1000) + 1);
@@ -47,6 +55,112 @@ export const realClock: Clock = {
         if (im) clearImmediate(im);
       },
     };
+  },
+};
+
+interface Pending { at: number; seq: number; fn: () => void; cancelled: boolean }
+
+/**
+ * Deadlines on one timerfd (the addon), armed for the earliest: the kernel wakes Node's loop when
+ * it is due, to within tens of microseconds, with no busy waiting. A binary heap keeps the
+ * deadlines; cancelled ones are dropped when they reach the top.
+ */
+export class TimerfdClock implements Clock {
+  private readonly heap: Pending[] = [];
+  private seq = 0;
+  private armedFor = 0;
+  private readonly handle: NativeHandle;
+
+  constructor(private readonly net: KeelNet) {
+    this.handle = net.timerOpen(() => this.fire());
+  }
+
+  nowUs(): number {
+    return monotonicUs();
+  }
+
+  wallMs(): number {
+    return Date.now();
+  }
+
+  at(atUs: number, fn: () => void): TimerHandle {
+    const p: Pending = { at: Math.max(1, atUs), seq: this.seq++, fn, cancelled: false };
+    this.push(p);
+    // Never calls back synchronously, even when the deadline has passed: the kernel fires an
+    // absolute timer in the past at once, through the loop.
+    if (this.heap[0] === p) this.arm(p.at);
+    return { cancel: () => { p.cancelled = true; } };
+  }
+
+  private arm(at: number): void {
+    if (this.armedFor === at) return;
+    this.armedFor = at;
+    this.net.timerArm(this.handle, at);
+  }
+
+  private fire(): void {
+    this.armedFor = 0;
+    const now = monotonicUs();
+    // Run what is due in deadline order; a callback may add deadlines, due ones included.
+    for (let top = this.heap[0]; top && (top.cancelled || top.at <= now); top = this.heap[0]) {
+      this.pop();
+      if (!top.cancelled) top.fn();
+    }
+    while (this.heap[0]?.cancelled) this.pop();
+    if (this.heap[0]) this.arm(this.heap[0].at);
+    else this.net.timerArm(this.handle, 0);
+  }
+
+  private less(a: Pending, b: Pending): boolean {
+    return a.at < b.at || (a.at === b.at && a.seq < b.seq);
+  }
+
+  private push(p: Pending): void {
+    const h = this.heap;
+    h.push(p);
+    let i = h.length - 1;
+    while (i > 0) {
+      const up = (i - 1) >> 1;
+      if (!this.less(h[i]!, h[up]!)) break;
+      [h[i], h[up]] = [h[up]!, h[i]!];
+      i = up;
+    }
+  }
+
+  private pop(): void {
+    const h = this.heap;
+    const last = h.pop()!;
+    if (!h.length) return;
+    h[0] = last;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < h.length && this.less(h[l]!, h[m]!)) m = l;
+      if (r < h.length && this.less(h[r]!, h[m]!)) m = r;
+      if (m === i) break;
+      [h[i], h[m]] = [h[m]!, h[i]!];
+      i = m;
+    }
+  }
+}
+
+let precise: Clock | undefined;
+
+/** The production clock: timerfd deadlines when the addon loads, else setTimeout plus a spin. */
+export const realClock: Clock = {
+  nowUs: monotonicUs,
+  wallMs: () => Date.now(),
+  at(atUs, fn) {
+    if (!precise) {
+      try {
+        precise = new TimerfdClock(keelNet());
+      } catch {
+        precise = spinClock;
+      }
+    }
+    return precise.at(atUs, fn);
   },
 };
 
