@@ -5,7 +5,7 @@
 // is what a backup sees. Rows: keepalived with the instance alone (the machine's own noise), keel
 // alone, keel with the checkers. keepalived's checker needs ip_vs, so it is not run here.
 //
-//   node dist/test/bench/advert-under-load.bench.js [--servers 10000] [--seconds 20]
+//   node dist/test/bench/advert-under-load.bench.js [--servers 10000] [--seconds 20] [--warmup 12]
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { execFile } from 'node:child_process';
@@ -23,6 +23,9 @@ function arg(name: string, dflt: number): number {
 
 const SERVERS = arg('servers', 10000);
 const SECONDS = arg('seconds', 20);
+// V8's memory reducer runs a few full collections (2-4 ms each) in the first ~10 s of a process:
+// the default warm-up measures the steady state after them.
+const WARMUP = arg('warmup', 12);
 const INTERVAL_MS = 100;
 const execFileP = promisify(execFile);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -89,7 +92,7 @@ async function phase(lab: Lab, a: LabHost, b: LabHost, name: string, impl: Imple
         await sleep(500);
       }
     }
-    await sleep(2000);
+    await sleep(WARMUP * 1000);
     const all = impl === 'keel' ? { parent: r.proc.pid!, vrrp: pidOf(r, 'vrrp'), check: pidOf(r, 'check') } : { vrrp: pidOf(r, 'vrrp') };
     const pids = Object.fromEntries(Object.entries(all).filter(([, p]) => p > 0));
     const cpu0 = Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, procCpu(p)]));
@@ -137,7 +140,7 @@ async function main(): Promise<void> {
       const t0 = performance.now();
       rows.push(await phase(lab, a, b, `keel + ${SERVERS} HTTP_GET checkers`, 'keel', vrrp + checkersConfig(SERVERS, responder.targets), true));
       const responderCpu = (procCpu(responder.pid) - r0) / ((performance.now() - t0) / 1000);
-      console.log(`\nAdverts under checker load: VRRPv3 advert_int ${INTERVAL_MS} ms captured by tcpdump in a second namespace; ${SECONDS} s per row`);
+      console.log(`\nAdverts under checker load: VRRPv3 advert_int ${INTERVAL_MS} ms captured by tcpdump in a second namespace; ${SECONDS} s per row after ${WARMUP} s`);
       console.log('gap error = |gap between consecutive adverts - interval|\n');
       printTable(['row', 'gaps', 'err p50 ms', 'p99 ms', 'max ms', 'checks/s', 'CPU (cores) by process', 'RSS MB by process'], rows.map((r) => r.cells));
       console.log(`\nresponder CPU during the checker row (whole row incl. start): ${responderCpu.toFixed(2)} cores`);
