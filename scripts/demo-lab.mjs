@@ -3,7 +3,7 @@
 // (keel watch), kills the master and times the failover as the client sees it, then lets the
 // master come back and hands over with SIGTERM. Everything is removed at the end (and on Ctrl-C).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -65,7 +65,8 @@ vrrp_instance VI_1 {
 function startKeel(host, name, priority) {
   const file = join(dir, `${name}.conf`);
   writeFileSync(file, config(name, priority));
-  const p = host.spawn(process.execPath, [KEEL, '-n', '-l', '-f', file, '-p', join(dir, `${name}.pid`), '--control', join(dir, `${name}.sock`)]);
+  const p = host.spawn(process.execPath, [KEEL, '-n', '-l', '-G', '-f', file, '-p', join(dir, `${name}.pid`), '-r', join(dir, `${name}-vrrp.pid`),
+    '-c', join(dir, `${name}-check.pid`), '--control', join(dir, `${name}.sock`)]);
   const state = { last: '', lines: [], proc: p };
   let buf = '';
   p.stderr.on('data', (d) => {
@@ -133,7 +134,13 @@ try {
   say();
 
   say('== kill -9 the master (dir1): no goodbye, dir2 takes over after 3 missed adverts + skew (3.6 s)');
+  // keel, like keepalived, runs VRRP in a child of a supervising parent (which would respawn it,
+  // and whose death makes the child stop gracefully): a crash is the parent stopped, the VRRP
+  // child killed, then the parent killed.
+  const vrrpChild = Number(readFileSync(join(dir, 'dir1-vrrp.pid'), 'utf8'));
+  process.kill(k1.proc.pid, 'SIGSTOP');
   let t0 = performance.now();
+  process.kill(vrrpChild, 'SIGKILL');
   process.kill(k1.proc.pid, 'SIGKILL');
   await until('dir2 master', () => k2.last === 'MASTER', 10000);
   const failover = performance.now() - t0;
