@@ -2,27 +2,19 @@
 // threads, as many as a large config needs) and the IPVS table it drives. It runs in its own
 // process, so nothing it does can delay an advert of the VRRP child. SIGHUP reload, SIGTERM stop
 // (lvs_flush_on_stop, omega scripts), SIGUSR1 writes keepalived_check.data in $TMPDIR or /tmp.
-import { loadConfigFile } from '../config/build.js';
 import type { Config } from '../config/types.js';
 import type { Flags } from './cli.js';
 import type { DaemonStatus } from './control.js';
 import { dumpPath } from './dumps.js';
 import { EXIT_FATAL, serveParent } from './ipc.js';
 import { LvsRunner } from './lvs.js';
-import {
-  applyProcessSettings, releaseParseMemory, partFor, blocking, configFile, DEFAULT_CHECKERS_PID, loadOptions, loggerFor, onLifecycleSignals, removePidFile, STOP_GRACE_MS,
-  writeDump, writePidFile,
-} from './process-common.js';
+import { onLifecycleSignals, removePidFile, startChild, STOP_GRACE_MS, writeDump } from './process-common.js';
 
 
 export async function runCheckProcess(flags: Flags): Promise<number> {
-  const log = loggerFor(flags, 'check');
-  const file = configFile(flags);
-  const pidFile = flags.checkers_pid ?? DEFAULT_CHECKERS_PID;
-  writePidFile(pidFile, log);
-  let current: Config = partFor('check', loadConfigFile(file, loadOptions(flags)).config);
-  applyProcessSettings('check', current, log);
-  releaseParseMemory();
+  const child = startChild('check', flags);
+  const { log, pidFile } = child;
+  let current: Config = child.config;
   const dryRun = !!flags['ipvs-dry-run'];
   const lvs = new LvsRunner(current, {
     dryRun, log,
@@ -45,15 +37,11 @@ export async function runCheckProcess(flags: Flags): Promise<number> {
     let stopping = false;
     const reload = async (): Promise<void> => {
       if (stopping) return;
-      const loaded = loadConfigFile(file, loadOptions(flags));
-      const next = { diagnostics: loaded.diagnostics, config: partFor('check', loaded.config) };
-      if (blocking(next.diagnostics.list).length) {
-        log.error(`Reload failed: ${file} has errors; keeping the running configuration`);
-        return;
-      }
+      const config = child.reread();
+      if (!config) return;
       try {
-        await lvs.reload(next.config);
-        current = next.config;
+        await lvs.reload(config);
+        current = config;
         log.info(`Reload finished: ${current.virtual_servers.length} virtual servers`);
       } catch (e) {
         log.error(`Reload failed: ${(e as Error).message}`);

@@ -160,6 +160,42 @@ export function releaseParseMemory(): void {
   }
 }
 
+export interface ChildStart {
+  log: Logger;
+  file: string;
+  pidFile: string;
+  /** This child's part of the config. */
+  config: Config;
+  /** Read the file again for SIGHUP: this child's part, or undefined (logged) when it has errors. */
+  reread(): Config | undefined;
+}
+
+/**
+ * What both children do first: their logger, their pid file, their part of the config (the
+ * parent logs the config's problems), their process settings, and the parse's memory returned.
+ */
+export function startChild(kind: 'vrrp' | 'check', flags: Flags): ChildStart {
+  const log = loggerFor(flags, kind);
+  const file = configFile(flags);
+  const pidFile = (kind === 'vrrp' ? flags.vrrp_pid : flags.checkers_pid) ?? (kind === 'vrrp' ? DEFAULT_VRRP_PID : DEFAULT_CHECKERS_PID);
+  writePidFile(pidFile, log);
+  const config = partFor(kind, loadConfigFile(file, loadOptions(flags)).config);
+  applyProcessSettings(kind, config, log);
+  releaseParseMemory();
+  return {
+    log, file, pidFile, config,
+    reread() {
+      const loaded = loadConfigFile(file, loadOptions(flags));
+      if (blocking(loaded.diagnostics.list).length) {
+        // The parent logs the problems with their lines.
+        log.error(`Reload failed: ${file} has errors; keeping the running configuration`);
+        return undefined;
+      }
+      return partFor(kind, loaded.config);
+    },
+  };
+}
+
 export function running(pid: number): boolean {
   try {
     process.kill(pid, 0);

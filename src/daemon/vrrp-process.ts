@@ -2,7 +2,6 @@
 // trackers, notify scripts and FIFOs. Its event loop does nothing else, so no health check can
 // delay an advert. Signals as keepalived's child: SIGHUP reload, SIGTERM stop (priority 0),
 // SIGUSR1 data dump, SIGUSR2 stats dump; it stops as well when the parent goes away.
-import { loadConfigFile } from '../config/build.js';
 import type { Config } from '../config/types.js';
 import { Notifier } from '../notify/notifier.js';
 import { TrackerSet } from '../track/tracker-set.js';
@@ -13,21 +12,13 @@ import type { DaemonStatus } from './control.js';
 import { dumpPath, formatDataDump, formatJsonDump, formatStatsDump } from './dumps.js';
 import { EXIT_FATAL, serveParent, tell } from './ipc.js';
 import { openKernelPorts } from './kernel-ports.js';
-import {
-  applyProcessSettings, releaseParseMemory, partFor, blocking, configFile, DEFAULT_VRRP_PID, loadOptions, loggerFor, onLifecycleSignals, removePidFile, STOP_GRACE_MS,
-  writeDump, writePidFile,
-} from './process-common.js';
+import { onLifecycleSignals, removePidFile, startChild, STOP_GRACE_MS, writeDump } from './process-common.js';
 
 
 export async function runVrrpProcess(flags: Flags): Promise<number> {
-  const log = loggerFor(flags, 'vrrp');
-  const file = configFile(flags);
-  const pidFile = flags.vrrp_pid ?? DEFAULT_VRRP_PID;
-  writePidFile(pidFile, log);
-  // The parent has logged the config's problems; this process only needs the result.
-  let current: Config = partFor('vrrp', loadConfigFile(file, loadOptions(flags)).config);
-  applyProcessSettings('vrrp', current, log);
-  releaseParseMemory();
+  const child = startChild('vrrp', flags);
+  const { log, pidFile } = child;
+  let current: Config = child.config;
 
   let engine: VrrpEngine | undefined;
   let closePorts: (() => void) | undefined;
@@ -71,21 +62,16 @@ export async function runVrrpProcess(flags: Flags): Promise<number> {
     let stopping = false;
     const reload = async (): Promise<void> => {
       if (stopping) return;
-      const loaded = loadConfigFile(file, loadOptions(flags));
-      const next = { diagnostics: loaded.diagnostics, config: partFor('vrrp', loaded.config) };
-      if (blocking(next.diagnostics.list).length) {
-        // The parent logs the problems with their lines.
-        log.error(`Reload failed: ${file} has errors; keeping the running configuration`);
-        return;
-      }
+      const config = child.reread();
+      if (!config) return;
       try {
         // Trackers restart for the new config (scripts added or gone); values carry over by name.
         await trackers?.stop();
-        notifier?.reload(next.config);
-        startTrackers(next.config);
-        const r = await engine!.reload(next.config);
+        notifier?.reload(config);
+        startTrackers(config);
+        const r = await engine!.reload(config);
         trackers?.start((kind, name, value) => engine?.setTracker(kind, name, value));
-        current = next.config;
+        current = config;
         log.info(`Reload finished: ${r.kept.length} kept, ${r.updated.length} updated, ${r.removed.length} removed, ${r.added.length} added`);
       } catch (e) {
         log.error(`Reload failed: ${(e as Error).message}`);
