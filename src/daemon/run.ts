@@ -236,9 +236,10 @@ async function runParent(flags: Flags, argv: readonly string[]): Promise<number>
       if (stopping) return;
       stopping = true;
       exitCode = code;
+      // The children first (the VRRP child's priority-0 adverts should not wait for a log line).
+      for (const c of children.values()) signalChild(c, 'SIGTERM');
       log.info(`Stopping (${why})`);
       const waits = [...children.values()].map((c) => {
-        signalChild(c, 'SIGTERM');
         // A child that does not finish in time is killed; the kernel state it left is cleaned
         // at the next start.
         const kill = setTimeout(() => signalChild(c, 'SIGKILL'), STOP_GRACE_MS + 1000);
