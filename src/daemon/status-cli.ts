@@ -37,7 +37,12 @@ export async function runStatus(argv: string[], out: (s: string) => void, err: (
 }
 
 export function formatStatus(s: DaemonStatus): string {
-  const lines = [`keel pid ${s.pid}, ${s.version}, config ${s.config}, up since ${s.startedAt}`, ''];
+  const lines = [`keel pid ${s.pid}, ${s.version}, config ${s.config}, up since ${s.startedAt}`];
+  for (const p of s.processes ?? []) {
+    lines.push(`  ${p.role === 'vrrp' ? 'VRRP' : 'checker'} process pid ${p.pid}, since ${p.startedAt}${p.restarts ? `, respawned ${p.restarts} time${p.restarts === 1 ? '' : 's'}` : ''}`);
+  }
+  for (const e of s.errors ?? []) lines.push(`  not answering: ${e}`);
+  lines.push('');
   if (!s.instances.length) lines.push('No VRRP instances.');
   const rows = s.instances.map((i) => [
     i.name, i.state, `${i.interface ?? '-'}/${i.vrid}`, `${i.effectivePriority}${i.effectivePriority !== i.priority ? ` (base ${i.priority})` : ''}`,
