@@ -46,7 +46,25 @@ async function capture(impl: Implementation, a: LabHost, b: LabHost): Promise<{ 
   await new Promise((res) => setTimeout(res, 2_500));
   r.kill('SIGTERM');
   assert.equal(await r.exited(), 0, `${impl} exits cleanly on SIGTERM`);
-  await new Promise((res) => setTimeout(res, 300));
+  // tcpdump writes what it has read; on a loaded machine it may still be reading: wait until the
+  // capture holds a priority-0 advert of every VRID (or 3 s), then stop it.
+  const priorityZeros = (): number => {
+    try {
+      const c = readCapture(readFileSync(pcap));
+      if (!c.ok) return 0;
+      const seen = new Set<number>();
+      for (const f of c.capture.frames) {
+        const link = ipFromFrame(f.linkType, f.data);
+        const got = link.ok ? decodeIpPacket(link.ip) : undefined;
+        if (got?.ok && got.packet.priority === 0) seen.add(got.packet.vrid);
+      }
+      return seen.size;
+    } catch {
+      return 0;
+    }
+  };
+  await waitFor('the priority-0 adverts captured', () => priorityZeros() >= NAMES.length, 3_000).catch(() => undefined);
+  await new Promise((res) => setTimeout(res, 200));
   td.kill('SIGINT');
   await new Promise((res) => td.once('exit', res));
   const read = readCapture(readFileSync(pcap));
