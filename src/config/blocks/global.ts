@@ -7,7 +7,7 @@ import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { readInt, trueFalse, type Args } from '../args.js';
 import type { Pos } from '../diagnostics.js';
-import { blockWords, defineBlock, type BlockDef, type BuildContext, type Keyword } from '../schema.js';
+import { blockWords, defineBlock, type BlockDef, type BuildContext, type Keyword, type Support } from '../schema.js';
 import type { Config } from '../types.js';
 import { readScript, type ScriptSpec } from '../words.js';
 import { isMulticast, parseSockAddr, readBool, readFrac, readNum, validateBfdInstances, validateGarpGroups } from './misc.js';
@@ -538,6 +538,9 @@ function processName(name: 'process_name' | 'vrrp_process_name' | 'checker_proce
 
 type Proc = 'vrrp' | 'checker' | 'bfd';
 const PROC_NOTE = 'process priorities, CPU affinity and rlimits are not applied by keel';
+const NO_SWAP_NOTE = 'mlockall() makes V8 (Node) abort; keel logs that it is not applied';
+/** What keel applies to its VRRP and checker processes (src/daemon/process-common.ts); BFD has none. */
+const procSupport = (p: Proc): { support: Support; note?: string } => (p === 'bfd' ? { support: NOT_YET, note: PROC_NOTE } : { support: 'yes' });
 
 /** Scheduling keywords of one process (vrrp_, checker_ or bfd_). */
 function processKeywords(p: Proc): K[] {
@@ -552,7 +555,7 @@ function processKeywords(p: Proc): K[] {
   };
   return [
     {
-      name: prio, args: '-20..19', doc: `Nice value of the ${p} process`, default: '0', support: NOT_YET, note: PROC_NOTE,
+      name: prio, args: '-20..19', doc: `Nice value of the ${p} process`, default: '0', ...procSupport(p),
       handle: (g, a) => {
         if (!a.has(1)) {
           a.error(`No ${p} process priority specified`);
@@ -562,9 +565,9 @@ function processKeywords(p: Proc): K[] {
         g[prio] = readNum(a, 1, -20, 19, () => `Invalid ${p} process priority specified`) ?? 0;
       },
     },
-    flag(`${p}_no_swap`, `Lock the ${p} process in memory`, { support: NOT_YET, note: PROC_NOTE }),
+    flag(`${p}_no_swap`, `Lock the ${p} process in memory`, p === 'bfd' ? { support: NOT_YET, note: PROC_NOTE } : { support: 'never', note: NO_SWAP_NOTE }),
     {
-      name: rt, args: '1..99', doc: `SCHED_RR real-time priority of the ${p} process`, support: NOT_YET, note: PROC_NOTE,
+      name: rt, args: '1..99', doc: `SCHED_RR real-time priority of the ${p} process`, ...procSupport(p),
       handle: (g, a) => {
         if (!a.has(1)) return a.error(`No ${p} process real-time priority specified`);
         const v = readNum(a, 1, -INT_MAX - 1, INT_MAX, (w) => `${p} process real-time priority '${w}' invalid`);
@@ -575,7 +578,7 @@ function processKeywords(p: Proc): K[] {
       },
     },
     {
-      name: cpus, args: 'CPU...', doc: `CPUs the ${p} process may run on`, support: NOT_YET, note: PROC_NOTE,
+      name: cpus, args: 'CPU...', doc: `CPUs the ${p} process may run on`, ...procSupport(p),
       handle: (g, a) => {
         if (!a.has(1)) return a.error(`No ${p} cpu_id set specified`);
         const ncpu = availableParallelism();
@@ -592,11 +595,12 @@ function processKeywords(p: Proc): K[] {
       },
     },
     {
-      name: rlimit, args: 'USECS', doc: `RLIMIT_RTTIME of the ${p} process (microseconds)`, default: '10000', support: NOT_YET, note: PROC_NOTE,
+      name: rlimit, args: 'USECS', doc: `RLIMIT_RTTIME of the ${p} process (microseconds)`, default: '10000',
+      ...(p === 'bfd' ? { support: NOT_YET, note: PROC_NOTE } : { support: 'yes' as const, note: 'soft limit only: SIGXCPU is logged; the hard limit stays unlimited' }),
       handle: readRlimit,
     },
     {
-      name: `${p}_rlimit_rtime`, args: 'USECS', doc: `Old name of ${rlimit}`, support: NOT_YET, note: PROC_NOTE,
+      name: `${p}_rlimit_rtime`, args: 'USECS', doc: `Old name of ${rlimit}`, ...procSupport(p),
       // keepalived only logs this deprecation, so `-t` still passes.
       handle: (g, a) => { a.hint(`Keyword '${a.keyword}' is deprecated - please use '${rlimit}'`); readRlimit(g, a); },
     },
@@ -994,7 +998,6 @@ function readNftTable(g: GlobalDefs, a: Args, which: 'nftables' | 'nftables_ipvs
 }
 
 const SNMP_NOTE = 'keel has no SNMP agent';
-const PNAME_NOTE = 'keel does not rename its processes';
 const DBUS_NOTE = 'keel has no DBus interface';
 const NFT_NOTE = 'keel does not manage nftables';
 const RELOAD_NOTE = "keel's reload does not use these files";
@@ -1005,22 +1008,22 @@ const RELOAD_NOTE = "keel's reload does not use these files";
 const keywords: K[] = [
   // Process names.
   {
-    name: 'process_names', doc: 'Name the child processes keepalived_vrrp, keepalived_lvs and keepalived_bfd', support: NOT_YET, note: PNAME_NOTE,
+    name: 'process_names', doc: 'Name the child processes keepalived_vrrp, keepalived_lvs and keepalived_bfd', support: 'yes',
     handle: (g, a) => {
       processName('vrrp_process_name', a, g, 'keepalived_vrrp');
       processName('checker_process_name', a, g, 'keepalived_lvs');
       processName('bfd_process_name', a, g, 'keepalived_bfd');
     },
   },
-  { name: 'process_name', args: 'NAME', doc: 'Name of the parent process', support: NOT_YET, note: PNAME_NOTE, handle: (g, a) => processName('process_name', a, g) },
-  { name: 'vrrp_process_name', args: 'NAME', doc: 'Name of the VRRP process', support: NOT_YET, note: PNAME_NOTE, handle: (g, a) => processName('vrrp_process_name', a, g) },
-  { name: 'checker_process_name', args: 'NAME', doc: 'Name of the checker process', support: NOT_YET, note: PNAME_NOTE, handle: (g, a) => processName('checker_process_name', a, g) },
+  { name: 'process_name', args: 'NAME', doc: 'Name of the parent process', support: 'yes', handle: (g, a) => processName('process_name', a, g) },
+  { name: 'vrrp_process_name', args: 'NAME', doc: 'Name of the VRRP process', support: 'yes', handle: (g, a) => processName('vrrp_process_name', a, g) },
+  { name: 'checker_process_name', args: 'NAME', doc: 'Name of the checker process', support: 'yes', handle: (g, a) => processName('checker_process_name', a, g) },
   {
-    name: 'lvs_process_name', args: 'NAME', doc: 'Old name of checker_process_name', support: NOT_YET, note: PNAME_NOTE,
+    name: 'lvs_process_name', args: 'NAME', doc: 'Old name of checker_process_name', support: 'yes',
     // keepalived only logs this deprecation, so `-t` still passes.
     handle: (g, a) => { a.hint("'lvs_process_name' is deprecated - please use 'checker_process_name'"); processName('checker_process_name', a, g); },
   },
-  { name: 'bfd_process_name', args: 'NAME', doc: 'Name of the BFD process', support: NOT_YET, note: PNAME_NOTE, handle: (g, a) => processName('bfd_process_name', a, g) },
+  { name: 'bfd_process_name', args: 'NAME', doc: 'Name of the BFD process', support: NOT_YET, note: 'keel has no BFD process', handle: (g, a) => processName('bfd_process_name', a, g) },
 
   // Identity and e-mail.
   {

@@ -146,7 +146,7 @@ const keywords: K[] = [
     handle: (c, a, ctx) => { c.bfd_instances.push(walkChild(a, bfdInstanceBlock, { name: blockName(a), pos: a.pos }, ctx)); },
   },
   {
-    name: 'net_namespace', args: 'NAME', support: 'not-yet',
+    name: 'net_namespace', args: 'NAME', note: 'the parent enters /run/netns/NAME before anything else (as -s)',
     handle: (c, a) => {
       const v = a.word(1);
       if (v === undefined) a.error('net_namespace name missing - ignoring');
