@@ -255,11 +255,13 @@ class Ipv4Socket extends BaseSocket {
         if (code !== 'EAGAIN' && code !== 'EWOULDBLOCK' && code !== 'ENOBUFS') return Promise.reject(this.error(`send to ${dst}`, code, m));
       }
     }
+    // Queued: a copy, since the caller may reuse its bytes for the next advert meanwhile.
+    const queued = Buffer.from(buf);
     return new Promise((resolve, reject) => {
       // raw-socket queues sends until the socket is writable; close() drops that queue silently.
       const abandon = (): void => reject(this.error(`send to ${dst}`, 'EBADF', 'socket closed before the packet went'));
       this.inflight.add(abandon);
-      this.raw.send(buf, 0, buf.length, dst, (err) => {
+      this.raw.send(queued, 0, queued.length, dst, (err) => {
         this.inflight.delete(abandon);
         if (err) reject(this.error(`send to ${dst}`, codeFromMessage(err.message), err.message));
         else resolve();

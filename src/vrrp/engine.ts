@@ -12,6 +12,7 @@ import type { Logger } from '../daemon/log.js';
 import type { AddressManager, GarpSender, LinkEvent, LinkInfo, ReceivedPacket, VrrpSocket, VrrpTransport } from '../net/ports.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import { advertSpecFromInstance, expectedFromInstance } from './advert-config.js';
+import { internetChecksum } from './checksum.js';
 import { paramsFromConfig, stripPrefix, type InstanceParams } from './instance-params.js';
 import { VRRP_GROUP4, VRRP_GROUP6, type Family } from './ip.js';
 import { decodeIpPacket, decodeVrrp, encodeAdvert, encodeVrrp, type DecodeResult, type ExpectedInstance, type RejectReason } from './packet.js';
@@ -103,6 +104,15 @@ interface Runtime {
   /** Each VIP/eVIP address (no prefix) -> the interface it lives on. */
   readonly addrIf: Map<string, string>;
   readonly mtu: number;
+  /** Built adverts by source, destination and priority (see advertBytes). */
+  readonly adverts: Map<string, CachedAdvert>;
+}
+
+interface CachedAdvert {
+  bytes: Uint8Array;
+  to: string;
+  ttl: number | undefined;
+  ipv4: boolean;
 }
 
 interface SocketSlot {
@@ -252,7 +262,7 @@ export class VrrpEngine {
       const mtu = this.linkState.get(xmitIf)?.mtu ?? 1500;
       out.push({
         v, params, xmitIf, vipIf, vmac, socketKey, expected: expectedFromInstance(v, config.global_defs, mtu),
-        ipId: 0, ahSeq: 0, addrIf, mtu,
+        ipId: 0, ahSeq: 0, addrIf, mtu, adverts: new Map(),
       });
     }
     return out;
@@ -354,7 +364,7 @@ export class VrrpEngine {
     for (const a of [...v.virtual_ipaddress, ...v.virtual_ipaddress_excluded]) addrIf.set(stripPrefix(a.address), a.dev ?? r.vipIf);
     const expected = expectedFromInstance(v, config.global_defs, r.mtu);
     if (r.expected.ahLastSeq !== undefined) expected.ahLastSeq = r.expected.ahLastSeq;
-    return { ...r, v, params: params ?? r.params, expected, addrIf };
+    return { ...r, v, params: params ?? r.params, expected, addrIf, adverts: new Map() };
   }
 
   /**
@@ -718,23 +728,52 @@ export class VrrpEngine {
     r.ipId = (r.ipId % 0xffff) + 1;
     r.ahSeq++;
     for (const dst of dsts) {
+      const a = this.advertBytes(r, instance, src, priority, dst);
+      if (!a) return;
+      this.counters.sent++;
+      slot.socket.send(a.bytes, a.to, { src, ...(a.ttl !== undefined ? { ttl: a.ttl } : {}) }).catch((e: Error) => {
+        this.counters.sendErrors++;
+        this.deps.log.info(`(${instance}) Cant send advert to ${a.to} (${e.message})`);
+      });
+    }
+  }
+
+  /**
+   * The advert to send. Built once per instance, source, destination and priority and kept (a
+   * master sends the same bytes every interval): only the IPv4 id changes, patched in place with
+   * the header checksum. AH adverts are built every time (the sequence number and ICV change).
+   * The cache lives on the Runtime, which a reload replaces.
+   */
+  private advertBytes(r: Runtime, instance: string, src: string, priority: number, dst: string | undefined): CachedAdvert | undefined {
+    const key = `${src}|${dst ?? ''}|${priority}`;
+    const ah = r.v.authentication?.auth_type === 'AH';
+    let a = ah ? undefined : r.adverts.get(key);
+    if (!a) {
       const spec = advertSpecFromInstance(r.v, {
         src, priority, dst, ipId: r.ipId, ahSeq: r.ahSeq, mtu: r.mtu, global: this.config.global_defs,
       });
       const enc = r.v.family === 'inet' ? encodeAdvert(spec) : encodeVrrp(spec);
       if (!enc.ok) {
         this.deps.log.error(`(${instance}) cannot build advert: ${enc.error}`);
-        return;
+        return undefined;
       }
-      const to = spec.dst ?? (r.v.family === 'inet' ? VRRP_GROUP4 : VRRP_GROUP6);
-      this.counters.sent++;
       // IPv6 unicast without unicast_ttl: the kernel's default hop limit, as keepalived leaves it.
       const ttl = r.v.family === 'inet6' && r.v.unicast_peer.length && r.v.unicast_ttl === undefined ? undefined : spec.ttl;
-      slot.socket.send(enc.bytes, to, { src, ...(ttl !== undefined ? { ttl } : {}) }).catch((e: Error) => {
-        this.counters.sendErrors++;
-        this.deps.log.info(`(${instance}) Cant send advert to ${to} (${e.message})`);
-      });
+      a = { bytes: enc.bytes, to: spec.dst ?? (r.v.family === 'inet' ? VRRP_GROUP4 : VRRP_GROUP6), ttl, ipv4: r.v.family === 'inet' };
+      if (!ah) r.adverts.set(key, a);
+      return a;
     }
+    if (a.ipv4) {
+      const b = a.bytes;
+      b[4] = (r.ipId >> 8) & 0xff;
+      b[5] = r.ipId & 0xff;
+      b[10] = 0;
+      b[11] = 0;
+      const c = internetChecksum(b, 0, (b[0]! & 0x0f) * 4);
+      b[10] = c >> 8;
+      b[11] = c & 0xff;
+    }
+    return a;
   }
 
   /** Kernel work runs in order, one change after another, never blocking the timers. */
