@@ -172,6 +172,8 @@ export class VrrpEngine {
   private readonly linkState = new Map<string, LinkInfo>();
   private running = false;
   private stopping = false;
+  /** Masters whose priority-0 advert releaseMasters() already sent. */
+  private readonly releasedEarly = new Set<string>();
   /** Tracker values set before or after start (scripts, files, processes). */
   private readonly trackerValues: Record<string, TrackerValue> = {};
   /** Effects are applied in order; kernel work is chained so a removal never overtakes an add. */
@@ -420,11 +422,31 @@ export class VrrpEngine {
     }
   }
 
+  /**
+   * SIGTERM's first act, as keepalived's restore_vrrp_interfaces(): every master sends priority 0
+   * now, from bytes built when it became master, ahead of the rest of the stop (whose code has
+   * never run yet and costs hundreds of microseconds the backups need not wait for). The shutdown
+   * step's own priority-0 adverts are then not sent again. With -V (dont_release_vrrp) keepalived
+   * releases nothing, priority 0 included; neither does keel.
+   */
+  releaseMasters(): void {
+    if (!this.running || this.stopping) return;
+    this.stopping = true;
+    if (this.deps.keepAddressesOnStop) return;
+    for (const u of this.units) {
+      for (const m of unitMembers(u)) {
+        if (m.state !== 'MASTER') continue;
+        this.sendAdvert(m.params.name, 0);
+        this.releasedEarly.add(m.params.name);
+      }
+    }
+  }
+
   /** SIGTERM: priority 0 from every master, addresses released, STOP notified; then sockets closed. */
   async stop(): Promise<void> {
     if (!this.running) return;
     const now = this.deps.clock.nowUs();
-    this.stopping = true;
+    this.releaseMasters();
     for (let i = 0; i < this.units.length; i++) this.stepUnit(i, { type: 'shutdown', now }, 'shutdown');
     this.running = false;
     for (const t of this.timers.values()) t.cancel();
@@ -657,6 +679,13 @@ export class VrrpEngine {
       this.units[ui] = { kind: 'group', state: r.state };
       effects = r.effects;
     }
+    // Adverts leave first: the moment a new master announces itself (or a stopping one gives up)
+    // is what the peers time, and logging, status messages and kernel work can follow it.
+    for (const e of effects) {
+      if (e.type !== 'advert') continue;
+      if (e.priority === 0 && this.stopping && (this.deps.keepAddressesOnStop || this.releasedEarly.delete(e.instance))) continue;
+      this.sendAdvert(e.instance, e.priority);
+    }
     const after = unitMembers(this.units[ui]!);
     for (let i = 0; i < after.length; i++) {
       const a = before[i]!;
@@ -678,8 +707,7 @@ export class VrrpEngine {
           else log.info(e.message);
           break;
         case 'advert':
-          this.sendAdvert(e.instance, e.priority);
-          break;
+          break; // sent first, in stepUnit
         case 'timer':
           this.timer(e.instance, e.timer, e.action === 'set' ? e.at : null);
           break;
@@ -730,6 +758,8 @@ export class VrrpEngine {
     for (const dst of dsts) {
       const a = this.advertBytes(r, instance, src, priority, dst);
       if (!a) return;
+      // The priority-0 advert a stop will send is built now, while nothing waits for it.
+      if (priority !== 0 && r.v.authentication?.auth_type !== 'AH' && !r.adverts.has(`${src}|${dst ?? ''}|0`)) this.advertBytes(r, instance, src, 0, dst);
       this.counters.sent++;
       slot.socket.send(a.bytes, a.to, { src, ...(a.ttl !== undefined ? { ttl: a.ttl } : {}) }).catch((e: Error) => {
         this.counters.sendErrors++;

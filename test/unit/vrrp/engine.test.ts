@@ -225,7 +225,7 @@ test('reload: an unchanged instance is kept; a removed one releases its VIPs; a 
   await a.engine.stop();
 });
 
-test('-V (keepAddressesOnStop): a stopping master still sends priority 0 but leaves its VIPs', async () => {
+test('-V (keepAddressesOnStop): a stopping master sends no priority 0 and leaves its VIPs, as keepalived', async () => {
   const lan = new MemoryLan();
   const clock = new ManualClock();
   const host = new MemoryHost('a', lan);
@@ -236,7 +236,26 @@ test('-V (keepAddressesOnStop): a stopping master still sends priority 0 but lea
   assert.equal(stateOf(engine), 'MASTER');
   const before = lan.wire.length;
   await engine.stop();
-  const last = decodeIpPacket(lan.wire[before]!.data);
-  assert.ok(last.ok && last.packet.priority === 0);
+  const zero = lan.wire.slice(before).map((f) => decodeIpPacket(f.data)).filter((d) => d.ok && d.packet.priority === 0);
+  assert.equal(zero.length, 0);
   assert.deepEqual(host.addressesOn('eth0').sort(), ['10.0.0.1/24', '10.0.0.100/24']);
+});
+
+test('stop: a master sends exactly one priority-0 advert, releaseMasters() first or not', async () => {
+  for (const early of [false, true]) {
+    const lan = new MemoryLan();
+    const clock = new ManualClock();
+    const host = new MemoryHost('a', lan);
+    host.assign('eth0', '10.0.0.1/24');
+    const engine = new VrrpEngine({ transport: host, addresses: host, garp: host, clock, log: memoryLogger() });
+    await engine.start(loadConfigText(conf('  priority 200\n  virtual_ipaddress {\n    10.0.0.100/24\n  }')).config);
+    await clock.advance(5 * S);
+    assert.equal(stateOf(engine), 'MASTER');
+    const before = lan.wire.length;
+    if (early) engine.releaseMasters();
+    await engine.stop();
+    const sent = lan.wire.slice(before).map((f) => decodeIpPacket(f.data)).filter((d) => d.ok);
+    assert.deepEqual(sent.map((d) => d.ok && d.packet.priority), [0], `early=${early}`);
+    assert.deepEqual(host.addressesOn('eth0').sort(), ['10.0.0.1/24']);
+  }
 });
