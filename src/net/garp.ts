@@ -71,12 +71,16 @@ export interface AnnounceOptions {
 }
 
 type Fam = 'inet' | 'inet6';
+type Frame = { frame: Uint8Array; family: Fam; address: string };
+const FRAME_CACHE_MAX = 65_536;
 
 export class PacketGarpSender implements GarpSender {
   private socket: NativeHandle | undefined;
   private closed = false;
   /** When each interface last sent a frame of each family (for the intervals). */
   private readonly lastSent = new Map<string, Record<Fam, number>>();
+  /** Frames by source MAC, router flag and address (they never change for those). */
+  private readonly frameCache = new Map<string, Frame>();
 
   async announce(iface: string, mac: string | undefined, addresses: readonly string[], repeat: number, opts: AnnounceOptions = {}): Promise<void> {
     await this.send(iface, mac, addresses, repeat, opts);
@@ -102,13 +106,7 @@ export class PacketGarpSender implements GarpSender {
     if (mac !== undefined && !src) throw new Error(`gratuitous ARP on ${iface}: ${mac} is not a MAC address`);
     if (!src) return { sent: 0 };
 
-    const router = addresses.some((a) => a.includes(':')) && ipv6Forwarding(iface);
-    const once: { frame: Uint8Array; family: Fam; address: string }[] = [];
-    for (const a of addresses) {
-      const f = announcementFrame(a, src, router);
-      if (!f.ok) throw new Error(`gratuitous ARP on ${iface}: ${f.error}`);
-      once.push({ frame: f.frame, family: f.family, address: a });
-    }
+    const once = this.frames(iface, src, addresses);
     // All addresses, then all again: keepalived's order (vrrp.c vrrp_send_link_update).
     const items: typeof once = [];
     for (let r = 0; r < repeat; r++) items.push(...once);
@@ -132,6 +130,40 @@ export class PacketGarpSender implements GarpSender {
       throw new Error(`sending gratuitous ARP/NA on ${iface} from ${formatMac(src)} failed for ${failures[0]}${more}`);
     }
     return { sent: items.length };
+  }
+
+  /**
+   * Build the frames for `addresses` now (a VRRP instance's start), so that becoming master later
+   * only sends them: building a thousand frames in code that has not run yet took ~5 ms.
+   */
+  prepare(iface: string, mac: string | undefined, addresses: readonly string[]): void {
+    try {
+      const src = mac === undefined ? interfaceFacts(iface).mac : parseMac(mac);
+      if (src) this.frames(iface, src, addresses);
+    } catch {
+      // No such interface (yet) or a bad address: announce() will say so when it matters.
+    }
+  }
+
+  /** The frames announcing `addresses` from `src`, from the cache or built (and kept). */
+  private frames(iface: string, src: Uint8Array, addresses: readonly string[]): Frame[] {
+    const router = addresses.some((a) => a.includes(':')) && ipv6Forwarding(iface);
+    const prefix = `${formatMac(src)}|${router ? 'R' : ''}|`;
+    // Bounded: a config's addresses times the MACs they are sent from; anything beyond is stale.
+    if (this.frameCache.size > FRAME_CACHE_MAX) this.frameCache.clear();
+    const out: Frame[] = [];
+    for (const a of addresses) {
+      const key = prefix + a;
+      let f = this.frameCache.get(key);
+      if (!f) {
+        const built = announcementFrame(a, src, router);
+        if (!built.ok) throw new Error(`gratuitous ARP on ${iface}: ${built.error}`);
+        f = { frame: built.frame, family: built.family, address: a };
+        this.frameCache.set(key, f);
+      }
+      out.push(f);
+    }
+    return out;
   }
 
   private noteSent(iface: string, items: readonly { family: Fam }[]): void {

@@ -73,6 +73,8 @@ export interface GarpSender {
    */
   announce(iface: string, mac: string | undefined, addresses: readonly string[], repeat: number,
     opts?: { garpIntervalMs?: number; gnaIntervalMs?: number }): Promise<void>;
+  /** Build (and keep) the frames a later announce() of these addresses will send, ahead of need. */
+  prepare?(iface: string, mac: string | undefined, addresses: readonly string[]): void;
   close(): void;
 }
 
@@ -119,6 +121,14 @@ export interface AddressManager {
   addAddress(a: AddressEntry, ifname: string): Promise<boolean>;
   /** Remove an address; already absent is success (returns false). */
   removeAddress(a: AddressEntry, ifname: string): Promise<boolean>;
+  /**
+   * addAddress / removeAddress for many entries on one interface, with one promise: each entry's
+   * outcome in order (true changed, false already so, or the error). Optional: callers fall back
+   * to one call per address.
+   */
+  changeAddresses?(entries: readonly AddressEntry[], ifname: string, op: 'add' | 'del'): Promise<(boolean | Error)[]>;
+  /** Build (and keep) the messages adding and removing these addresses on `ifname`, ahead of need. */
+  prepareAddresses?(entries: readonly AddressEntry[], ifname: string): void;
   /** virtual_routes / static_routes with every option the config carries; `ifname` when the route has no dev. */
   addRoute(r: RouteEntry, ifname?: string): Promise<boolean>;
   removeRoute(r: RouteEntry, ifname?: string): Promise<boolean>;

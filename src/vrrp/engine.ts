@@ -205,6 +205,48 @@ export class VrrpEngine {
     const trackers = this.trackerSnapshot();
     const now = this.deps.clock.nowUs();
     for (let i = 0; i < this.units.length; i++) this.stepUnit(i, { type: 'start', now, trackers }, 'start');
+    this.rehearse();
+  }
+
+  /**
+   * V8 compiles a function the first time it runs. A backup's takeover runs code that has never
+   * run in its process (the machine's master-down path, building its first advert), and on the
+   * development VM compiling it put the new master's first advert ~1 ms behind keepalived's. So
+   * the paths a transition takes are rehearsed at start and after a reload: on copies of the
+   * states (the machine is pure), with the effects thrown away; and each instance's adverts, at
+   * its priority and at 0, are built (and kept, as they would be on first use).
+   */
+  private rehearse(): void {
+    const now = this.deps.clock.nowUs();
+    const run = (u: Unit, events: readonly VrrpEvent[], instance: string): void => {
+      let cur = u;
+      for (const ev of events) {
+        cur = cur.kind === 'instance'
+          ? { kind: 'instance', state: step(cur.state, ev).state }
+          : { kind: 'group', state: stepGroup(cur.state, ev, instance).state };
+      }
+    };
+    for (const u of this.units) {
+      for (const m of unitMembers(u)) {
+        const p = m.params;
+        const heard = (priority: number): VrrpEvent => ({
+          type: 'advert', now,
+          advert: { vrid: p.vrid, version: p.version, priority, intervalCs: Math.round(p.advertIntUs / 10_000), src: '0.0.0.0', addresses: [] },
+        });
+        run(u, [{ type: 'timer', now, timer: 'master-down' }, heard(255), { type: 'shutdown', now }], p.name);
+        run(u, [heard(0), { type: 'timer', now, timer: 'master-down' }], p.name);
+        const r = this.rt.get(p.name);
+        const src = r?.params.srcAddress;
+        if (!r || !src) continue;
+        for (const dst of r.v.unicast_peer.length ? r.v.unicast_peer.map((x) => x.address) : [undefined]) {
+          this.advertBytes(r, p.name, src, m.effectivePriority, dst);
+          this.advertBytes(r, p.name, src, 0, dst);
+        }
+        for (const [ifname, list] of this.garpByInterface(r, p.garpAddresses)) this.deps.garp.prepare?.(ifname, this.garpMac(r, ifname), list);
+        const vips = [...r.v.virtual_ipaddress, ...r.v.virtual_ipaddress_excluded];
+        for (const [dev, list] of this.byDevice(r, vips)) this.deps.addresses.prepareAddresses?.(list, dev);
+      }
+    }
   }
 
   /**
@@ -354,6 +396,7 @@ export class VrrpEngine {
         this.stepUnit(i, { type: 'start', now: now(), trackers }, 'start (reload)');
       }
     }
+    this.rehearse();
     return summary;
   }
 
@@ -734,12 +777,14 @@ export class VrrpEngine {
     this.timers.get(key)?.cancel();
     this.timers.delete(key);
     if (at === null || !this.running) return;
+    // A backup's master-down deadline is the takeover the peers and the protocol bound time; it
+    // rarely fires (each advert heard moves it), so it can afford to be punctual.
     this.timers.set(key, this.deps.clock.at(at, () => {
       this.timers.delete(key);
       if (!this.running) return;
       const ui = this.unitOf.get(instance);
       if (ui !== undefined) this.stepUnit(ui, { type: 'timer', now: this.deps.clock.nowUs(), timer: name }, `timer ${name}`, instance);
-    }));
+    }, name === 'master-down'));
   }
 
   private sendAdvert(instance: string, priority: number): void {
@@ -817,10 +862,29 @@ export class VrrpEngine {
     const { addresses, log } = this.deps;
     const entries = [...r.v.virtual_ipaddress, ...r.v.virtual_ipaddress_excluded];
     this.kernel(async () => {
-      // Issued together: the netlink socket pipelines them (1,000 VIPs must not take 1,000 round trips in series).
+      // Issued together: the netlink socket pipelines them (1,000 VIPs must not take 1,000 round
+      // trips in series), in one call per interface where the manager can.
+      if (addresses.changeAddresses) {
+        const byDev = this.byDevice(r, entries);
+        const outcomes = await Promise.all([...byDev].map(([dev, list]) => addresses.changeAddresses!(list, dev, action === 'add' ? 'add' : 'del')));
+        for (const o of outcomes.flat()) if (o instanceof Error) log.error(`(${instance}) ${o.message}`);
+        return;
+      }
       const results = await Promise.allSettled(entries.map((a) => (action === 'add' ? addresses.addAddress(a, a.dev ?? r.vipIf) : addresses.removeAddress(a, a.dev ?? r.vipIf))));
       for (const res of results) if (res.status === 'rejected') log.error(`(${instance}) ${(res.reason as Error).message}`);
     });
+  }
+
+  /** Address entries grouped by the interface they go on: their `dev`, else the instance's. */
+  private byDevice(r: Runtime, entries: readonly AddressEntry[]): Map<string, AddressEntry[]> {
+    const byDev = new Map<string, AddressEntry[]>();
+    for (const a of entries) {
+      const dev = a.dev ?? r.vipIf;
+      const l = byDev.get(dev);
+      if (l) l.push(a);
+      else byDev.set(dev, [a]);
+    }
+    return byDev;
   }
 
   private routes(instance: string, action: 'add' | 'remove'): void {
@@ -864,23 +928,38 @@ export class VrrpEngine {
     return { ...(garp ? { garpIntervalMs: garp * 1000 } : {}), ...(gna ? { gnaIntervalMs: gna * 1000 } : {}) };
   }
 
-  private garp(instance: string, addrs: readonly string[], repeat: number): void {
-    const r = this.rt.get(instance);
-    if (!r || repeat <= 0 || !addrs.length) return;
+  /** The addresses to announce grouped by the interface they are announced on. */
+  private garpByInterface(r: Runtime, addrs: readonly string[]): Map<string, string[]> {
     const byIf = new Map<string, string[]>();
     for (const a of addrs) {
       const ifname = r.addrIf.get(a) ?? r.vipIf;
       let l = byIf.get(ifname);
       if (!l) byIf.set(ifname, (l = []));
       l.push(a);
-      const kind = a.includes(':') ? 'Unsolicited Neighbour Adverts' : 'gratuitous ARPs';
-      this.deps.log.detail(`(${instance}) Sending/queueing ${kind} on ${ifname} for ${a}`);
     }
-    // Sent once the addresses are in place (after the kernel work queued so far), from the VMAC's
-    // MAC on a VMAC; later kernel work does not wait for a slow, spaced-out announcement.
+    return byIf;
+  }
+
+  /** Announcements go from the VMAC's MAC on a VMAC, else the interface's. */
+  private garpMac(r: Runtime, ifname: string): string | undefined {
+    return r.vmac && ifname === r.vmac.name ? r.vmac.mac : this.linkState.get(ifname)?.mac;
+  }
+
+  private garp(instance: string, addrs: readonly string[], repeat: number): void {
+    const r = this.rt.get(instance);
+    if (!r || repeat <= 0 || !addrs.length) return;
+    const byIf = this.garpByInterface(r, addrs);
+    for (const [ifname, list] of byIf) {
+      for (const a of list) {
+        const kind = a.includes(':') ? 'Unsolicited Neighbour Adverts' : 'gratuitous ARPs';
+        this.deps.log.detail(`(${instance}) Sending/queueing ${kind} on ${ifname} for ${a}`);
+      }
+    }
+    // Sent once the addresses are in place (after the kernel work queued so far); later kernel
+    // work does not wait for a slow, spaced-out announcement.
     void this.kernelQueue.then(async () => {
       for (const [ifname, list] of byIf) {
-        const mac = r.vmac && ifname === r.vmac.name ? r.vmac.mac : this.linkState.get(ifname)?.mac;
+        const mac = this.garpMac(r, ifname);
         try {
           await this.deps.garp.announce(ifname, mac, list, repeat, this.garpSpacing(ifname));
         } catch (e) {

@@ -145,6 +145,15 @@ async function failoverTrial(sc: Scenario, impl: Implementation): Promise<Sample
   const conf = (prio: number, state: 'MASTER' | 'BACKUP'): string => instance({ priority: prio, state, version: sc.version, advertInt: sc.advertInt });
   const [m, s] = await pair(impl, conf, sc.advertInt, 0);
   try {
+    if (sc.signal === 'SIGKILL') {
+      // The crash lands at the same point of the advert interval for both implementations (30 %
+      // of it after an advert of a's seen on the wire), so "from the signal" compares like with
+      // like instead of measuring where a random kill fell.
+      const after = wallNow();
+      const fresh = (): number | undefined => observer!.adverts.filter((a) => a.src === A && a.prio === MASTER_PRIO && a.t > after).at(-1)?.t;
+      await waitFor('a fresh advert from a', () => fresh() !== undefined, 10_000, [m, s]);
+      await sleep(Math.max(0, fresh()! + sc.advertInt * 1000 * 0.3 - wallNow()));
+    }
     const t0 = wallNow();
     const p0 = performance.now();
     if (sc.signal === 'SIGKILL') m.crash();
