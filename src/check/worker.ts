@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events';
 import { readlinkSync } from 'node:fs';
 import { availableParallelism, getPriority, setPriority } from 'node:os';
-import type { EventLoopUtilization } from 'node:perf_hooks';
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { isMainThread, parentPort, Worker } from 'node:worker_threads';
 import type { Config } from '../config/types.js';
 import { serviceKeysOf } from '../ipvs/from-config.js';
@@ -66,8 +66,63 @@ export function runCheckerWorker(): void {
   });
 }
 
+/** A part of the engine: in a worker thread, or in this thread. */
+interface Shard {
+  table: IpvsTable;
+  exited: boolean;
+  post(m: ToWorker): void;
+  ask(op: 'snapshot' | 'counters' | 'metrics' | 'stop'): Promise<unknown>;
+  utilization(prev?: EventLoopUtilization): EventLoopUtilization;
+  terminate(): Promise<void>;
+}
+
+/**
+ * The engine in this thread: for the daemon's checker process, whose own process already keeps
+ * checks away from the adverts, a small config does not need a worker thread (each costs a
+ * JavaScript heap of its own, ~10-20 MB).
+ */
+class InlineShard implements Shard {
+  readonly engine = new CheckerEngine();
+  table: IpvsTable = { services: [] };
+  exited = false;
+
+  constructor(onEvent: (ev: string, arg: unknown) => void) {
+    yieldToAdverts(CHECKER_NICE);
+    for (const ev of EVENTS) {
+      this.engine.on(ev, (arg: unknown) => {
+        if (ev === 'table') this.table = arg as IpvsTable;
+        onEvent(ev, arg);
+      });
+    }
+  }
+
+  post(m: ToWorker): void {
+    if (m.op === 'start') this.engine.start(m.config);
+    else if (m.op === 'update') this.engine.update(m.config);
+  }
+
+  async ask(op: 'snapshot' | 'counters' | 'metrics' | 'stop'): Promise<unknown> {
+    if (this.exited) throw new Error('checker engine stopped');
+    if (op === 'snapshot') return this.engine.snapshot();
+    if (op === 'counters') return this.engine.counters();
+    if (op === 'metrics') return this.engine.metrics.json();
+    this.engine.stop();
+    this.exited = true;
+    return null;
+  }
+
+  utilization(prev?: EventLoopUtilization): EventLoopUtilization {
+    return prev ? performance.eventLoopUtilization(prev) : performance.eventLoopUtilization();
+  }
+
+  async terminate(): Promise<void> {
+    if (!this.exited) this.engine.stop();
+    this.exited = true;
+  }
+}
+
 /** One worker thread and its request/reply plumbing. */
-class Shard {
+class WorkerShard implements Shard {
   readonly worker: Worker;
   private nextId = 1;
   private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
@@ -98,6 +153,14 @@ class Shard {
     this.worker.postMessage(m);
   }
 
+  utilization(prev?: EventLoopUtilization): EventLoopUtilization {
+    return this.worker.performance.eventLoopUtilization(prev);
+  }
+
+  async terminate(): Promise<void> {
+    await this.worker.terminate();
+  }
+
   ask(op: 'snapshot' | 'counters' | 'metrics' | 'stop'): Promise<unknown> {
     if (this.exited) return Promise.reject(new Error('checker worker exited'));
     const id = this.nextId++;
@@ -114,6 +177,11 @@ export interface CheckerWorkerOptions {
    * machine has cores, up to 4.
    */
   threads?: number;
+  /**
+   * Run the engine in this thread, without a worker, when the config has at most this many
+   * checkers (the daemon's checker process, which is already apart from the adverts). Default 0.
+   */
+  inThreadUpTo?: number;
 }
 
 function checkerCount(c: Config): number {
@@ -139,10 +207,14 @@ export class CheckerWorker extends EventEmitter {
 
   start(config: Config): void {
     if (this.shards.length) throw new Error('checker worker already started');
-    const n = this.opts.threads ?? (checkerCount(config) > 2000 ? Math.max(1, Math.min(4, availableParallelism())) : 1);
+    const count = checkerCount(config);
+    if (this.opts.threads === undefined && count <= (this.opts.inThreadUpTo ?? 0)) {
+      this.shards.push(new InlineShard((ev, arg) => this.onEvent(ev, arg)));
+      return this.distribute(config, 'start');
+    }
+    const n = this.opts.threads ?? (count > 2000 ? Math.max(1, Math.min(4, availableParallelism())) : 1);
     for (let i = 0; i < n; i++) {
-      const shard: Shard = new Shard((ev, arg) => this.onEvent(shard, ev, arg), (e) => this.emit('error', e));
-      this.shards.push(shard);
+      this.shards.push(new WorkerShard((ev, arg) => this.onEvent(ev, arg), (e) => this.emit('error', e)));
     }
     this.distribute(config, 'start');
   }
@@ -179,7 +251,7 @@ export class CheckerWorker extends EventEmitter {
 
   /** Event-loop utilisation of each worker (see perf_hooks eventLoopUtilization). */
   utilization(prev?: EventLoopUtilization[]): EventLoopUtilization[] {
-    return this.shards.map((s, i) => s.worker.performance.eventLoopUtilization(prev?.[i]));
+    return this.shards.map((s, i) => s.utilization(prev?.[i]));
   }
 
   /** Stop the checkers (omega notifies run) and end the workers. */
@@ -187,12 +259,12 @@ export class CheckerWorker extends EventEmitter {
     const shards = this.shards;
     this.shards = [];
     await Promise.all(shards.map(async (s) => {
-      const t = setTimeout(() => void s.worker.terminate(), 5000);
+      const t = setTimeout(() => void s.terminate(), 5000);
       try {
         await s.ask('stop');
       } catch { /* already gone */ } finally {
         clearTimeout(t);
-        await s.worker.terminate();
+        await s.terminate();
       }
     }));
   }
@@ -219,7 +291,7 @@ export class CheckerWorker extends EventEmitter {
     this.shards.forEach((s, i) => s.post({ op, config: { ...config, virtual_servers: parts[i]! } }));
   }
 
-  private onEvent(_shard: Shard, ev: string, arg: unknown): void {
+  private onEvent(ev: string, arg: unknown): void {
     if (ev === 'table') {
       this.merged = this.merge(this.shards.map((s) => s.table));
       this.emit('table', this.merged);

@@ -1,6 +1,7 @@
-// The checker child (keepalived's Keepalived_healthcheckers): the checker engine (in worker
-// threads, as many as a large config needs) and the IPVS table it drives. It runs in its own
-// process, so nothing it does can delay an advert of the VRRP child. SIGHUP reload, SIGTERM stop
+// The checker child (keepalived's Keepalived_healthcheckers): the checker engine (in this thread
+// for up to 2,000 checkers, else in worker threads, as many as a large config needs) and the IPVS
+// table it drives. It runs in its own process, so nothing it does can delay an advert of the VRRP
+// child. SIGHUP reload, SIGTERM stop
 // (lvs_flush_on_stop, omega scripts), SIGUSR1 writes keepalived_check.data in $TMPDIR or /tmp.
 import type { Config } from '../config/types.js';
 import type { Flags } from './cli.js';
@@ -19,7 +20,9 @@ export async function runCheckProcess(flags: Flags): Promise<number> {
   const lvs = new LvsRunner(current, {
     dryRun, log,
     openIpvs: async () => (await import('../ipvs/client.js')).openIpvs(),
-    newWorker: async () => new (await import('../check/worker.js')).CheckerWorker(),
+    // Up to 2,000 checkers the engine runs in this process's own thread (the process already
+    // keeps checks apart from the adverts); beyond, in worker threads across the cores.
+    newWorker: async () => new (await import('../check/worker.js')).CheckerWorker({ inThreadUpTo: 2000 }),
   });
   try {
     await lvs.start();

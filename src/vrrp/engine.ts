@@ -217,7 +217,9 @@ export class VrrpEngine {
    * its priority and at 0, are built (and kept, as they would be on first use).
    */
   private rehearse(): void {
-    const now = this.deps.clock.nowUs();
+    // Hours on: a timer event before the deadline it is for is ignored as stale.
+    const now = this.deps.clock.nowUs() + 3_600_000_000;
+    const later = now + 3_600_000_000;
     const run = (u: Unit, events: readonly VrrpEvent[], instance: string): void => {
       let cur = u;
       for (const ev of events) {
@@ -233,15 +235,15 @@ export class VrrpEngine {
           type: 'advert', now,
           advert: { vrid: p.vrid, version: p.version, priority, intervalCs: Math.round(p.advertIntUs / 10_000), src: '0.0.0.0', addresses: [] },
         });
-        run(u, [{ type: 'timer', now, timer: 'master-down' }, heard(255), { type: 'shutdown', now }], p.name);
-        run(u, [heard(0), { type: 'timer', now, timer: 'master-down' }], p.name);
-        const r = this.rt.get(p.name);
-        const src = r?.params.srcAddress;
-        if (!r || !src) continue;
-        for (const dst of r.v.unicast_peer.length ? r.v.unicast_peer.map((x) => x.address) : [undefined]) {
-          this.advertBytes(r, p.name, src, m.effectivePriority, dst);
-          this.advertBytes(r, p.name, src, 0, dst);
+        // A few times over: V8 moves code that keeps running to its faster tiers.
+        for (let i = 0; i < 3; i++) {
+          run(u, [{ type: 'timer', now, timer: 'master-down' }, heard(255), { type: 'shutdown', now }], p.name);
+          run(u, [heard(0), { type: 'timer', now: later, timer: 'master-down' }], p.name);
         }
+        const r = this.rt.get(p.name);
+        if (!r) continue;
+        this.sendAdvert(p.name, m.effectivePriority, true);
+        this.sendAdvert(p.name, 0, true);
         for (const [ifname, list] of this.garpByInterface(r, p.garpAddresses)) this.deps.garp.prepare?.(ifname, this.garpMac(r, ifname), list);
         const vips = [...r.v.virtual_ipaddress, ...r.v.virtual_ipaddress_excluded];
         for (const [dev, list] of this.byDevice(r, vips)) this.deps.addresses.prepareAddresses?.(list, dev);
@@ -640,6 +642,9 @@ export class VrrpEngine {
 
   private onPacket(socketKey: string, p: ReceivedPacket): void {
     if (!this.running) return;
+    // The advert's time is its arrival, before decoding: a master-down timer starts from it, as
+    // keepalived's starts from the time its loop woke.
+    const arrived = this.deps.clock.nowUs();
     this.counters.received++;
     // The VRID is read straight from the bytes to pick the instance; the packet is then decoded
     // once, with that instance's expectations (a packet too short for a VRID is decoded plainly
@@ -671,7 +676,7 @@ export class VrrpEngine {
       src: pkt.src, addresses: pkt.addresses,
     };
     const ui = this.unitOf.get(name);
-    if (ui !== undefined) this.stepUnit(ui, { type: 'advert', now: this.deps.clock.nowUs(), advert }, `advert from ${pkt.src} priority ${pkt.priority}`, name);
+    if (ui !== undefined) this.stepUnit(ui, { type: 'advert', now: arrived, advert }, `advert from ${pkt.src} priority ${pkt.priority}`, name);
   }
 
   private drop(reason: RejectReason | 'unknown-vrid'): void {
@@ -787,16 +792,21 @@ export class VrrpEngine {
     }, name === 'master-down'));
   }
 
-  private sendAdvert(instance: string, priority: number): void {
+  /** `rehearsal`: build the adverts (and have V8 compile this) without sending or counting. */
+  private sendAdvert(instance: string, priority: number, rehearsal = false): void {
     const r = this.rt.get(instance);
     const slot = r && this.sockets.get(r.socketKey);
     if (!r || !slot) return;
     const src = r.params.srcAddress;
     if (!src) {
-      this.deps.log.info(`No address yet for ${r.xmitIf}`);
+      if (!rehearsal) this.deps.log.info(`No address yet for ${r.xmitIf}`);
       return;
     }
     const dsts = r.v.unicast_peer.length ? r.v.unicast_peer.map((p) => p.address) : [undefined];
+    if (rehearsal) {
+      for (const dst of dsts) this.advertBytes(r, instance, src, priority, dst);
+      return;
+    }
     // keepalived numbers IPv4 ids (never 0) and AH sequence numbers per instance, once per advert.
     r.ipId = (r.ipId % 0xffff) + 1;
     r.ahSeq++;

@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import { availableParallelism, loadavg } from 'node:os';
 import { KEEL } from '../helpers/env.js';
 import { Lab, type LabHost } from '../helpers/lab.js';
-import { checkersConfig, pct, printTable, procCpu, startResponder } from '../helpers/check-load.js';
+import { checkersConfig, pct, printTable, procCpu, responderKind, startResponder } from '../helpers/check-load.js';
 import { globalDefs, instance, removeTempDirs, startRouter, waitFor, type Implementation, type Router } from '../helpers/vrrp-lab.js';
 
 function arg(name: string, dflt: number): number {
@@ -143,7 +143,7 @@ async function main(): Promise<void> {
       console.log(`\nAdverts under checker load: VRRPv3 advert_int ${INTERVAL_MS} ms captured by tcpdump in a second namespace; ${SECONDS} s per row after ${WARMUP} s`);
       console.log('gap error = |gap between consecutive adverts - interval|\n');
       printTable(['row', 'gaps', 'err p50 ms', 'p99 ms', 'max ms', 'checks/s', 'CPU (cores) by process', 'RSS MB by process'], rows.map((r) => r.cells));
-      console.log(`\nresponder CPU during the checker row (whole row incl. start): ${responderCpu.toFixed(2)} cores`);
+      console.log(`\nresponder (${responderKind()}) CPU during the checker row (whole row incl. start): ${responderCpu.toFixed(2)} cores`);
       console.log(`machine: ${availableParallelism()} cores, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
       console.log('targets (issue 6): 10000 HTTP checks/s on 2 cores; advert timing error p99 <= 5 ms.');
     } finally {

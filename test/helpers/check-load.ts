@@ -1,8 +1,11 @@
 // Load for checker benchmarks: HTTP responders (a child process, its CPU measured apart), a
 // keepalived.conf with N HTTP_GET real servers pointed at them, and the small statistics the
 // tables print.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export const RESPONDER_HOSTS = ['127.0.0.1', '127.0.0.2', '127.0.0.3', '127.0.0.4'];
 
@@ -21,11 +24,38 @@ for (const h of hosts) {
 
 export interface Target { host: string; port: number }
 
+let compiled: string | undefined | null = null;
+
+/**
+ * test/helpers/responder.c built with the C compiler (keel's native build already needs one), or
+ * undefined without one (or with BENCH_RESPONDER=node): the Node responder above is used then.
+ */
+export function nativeResponder(): string | undefined {
+  if (compiled !== null) return compiled;
+  compiled = undefined;
+  if (process.env.BENCH_RESPONDER === 'node') return compiled;
+  const src = fileURLToPath(new URL('../../../test/helpers/responder.c', import.meta.url));
+  if (!existsSync(src)) return compiled;
+  const dir = mkdtempSync(join(tmpdir(), 'keel-responder-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const out = join(dir, 'responder');
+  const r = spawnSync('cc', ['-O2', '-o', out, src], { encoding: 'utf8' });
+  if (r.status === 0) compiled = out;
+  else console.error(`responder.c not built (${r.error?.message ?? r.stderr.trim()}); using the Node responder`);
+  return compiled;
+}
+
+/** Which responder startResponder() runs: "C (epoll)" or "Node". */
+export function responderKind(): string {
+  return nativeResponder() ? 'C (epoll)' : 'Node';
+}
+
 /** Start the responders with `spawnFn` (plain spawn, or a lab host's spawn for a namespace). */
 export async function startResponder(
   spawnFn: (cmd: string, args: string[]) => ChildProcess = (cmd, args) => spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] }),
 ): Promise<{ pid: number; targets: Target[]; stop: () => void }> {
-  const child = spawnFn(process.execPath, ['--input-type=module', '-e', RESPONDER]);
+  const bin = nativeResponder();
+  const child = bin ? spawnFn(bin, RESPONDER_HOSTS) : spawnFn(process.execPath, ['--input-type=module', '-e', RESPONDER]);
   const line = await new Promise<string>((resolve) => child.stdout!.once('data', (b: Buffer) => resolve(b.toString().trim())));
   const targets = line.split(',').map((x) => {
     const [host, port] = x.split(' ');
