@@ -1,8 +1,8 @@
 // The checker child (keepalived's Keepalived_healthcheckers): the checker engine (in this thread
 // for up to 2,000 checkers, else in worker threads, as many as a large config needs) and the IPVS
 // table it drives. It runs in its own process, so nothing it does can delay an advert of the VRRP
-// child. SIGHUP reload, SIGTERM stop
-// (lvs_flush_on_stop, omega scripts), SIGUSR1 writes keepalived_check.data in $TMPDIR or /tmp.
+// child. SIGHUP reload, SIGTERM stop (lvs_flush_on_stop, omega scripts), SIGUSR1 writes
+// keepalived_check.data in $TMPDIR or /tmp.
 import type { Config } from '../config/types.js';
 import type { Flags } from './cli.js';
 import type { DaemonStatus } from './control.js';

@@ -152,7 +152,12 @@ async function failoverTrial(sc: Scenario, impl: Implementation): Promise<Sample
       const after = wallNow();
       const fresh = (): number | undefined => observer!.adverts.filter((a) => a.src === A && a.prio === MASTER_PRIO && a.t > after).at(-1)?.t;
       await waitFor('a fresh advert from a', () => fresh() !== undefined, 10_000, [m, s]);
-      await sleep(Math.max(0, fresh()! + sc.advertInt * 1000 * 0.3 - wallNow()));
+      // The adverts are periodic: the next point 30 % into an interval at least 5 ms away (tcpdump's
+      // lines reach us late, by more than a 100 ms interval's 30 % at times).
+      const ms = sc.advertInt * 1000;
+      let at = fresh()! + ms * 0.3;
+      while (at < wallNow() + 5) at += ms;
+      await sleep(at - wallNow());
     }
     const t0 = wallNow();
     const p0 = performance.now();
