@@ -16,7 +16,7 @@ import { probeMisc, signalNumber, type RunAs } from './misc.js';
 import { CheckerMetrics } from './metrics.js';
 import { fmtRs, rsKey, vsKey } from './names.js';
 import { closePingers, probePing } from './ping.js';
-import type { ProbeResult } from './probe.js';
+import { nativeConnect, type ProbeResult } from './probe.js';
 import {
   httpAfterReport, httpStep, initialHttpRunState, initialMiscRunState, initialRunState, miscRetryText, miscStep, tcpStep, udpStep,
   type HttpRunState, type MiscOutcome, type MiscRunState, type RunState, type Step,
@@ -305,7 +305,7 @@ export class CheckerEngine extends EventEmitter {
             continue;
           }
           const s = this.newSlot(key, c);
-          if (!warnedMark && 'fwmark' in c && c.fwmark !== undefined) {
+          if (!warnedMark && 'fwmark' in c && c.fwmark !== undefined && !(c.type === 'TCP_CHECK' && nativeConnect())) {
             warnedMark = true;
             this.log('Checker fwmark (SO_MARK) cannot be set from Node.js - checks are sent unmarked');
           }

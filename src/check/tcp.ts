@@ -1,11 +1,10 @@
 // TCP_CHECK: a connect that completes within connect_timeout is a success (check_tcp.c).
 import type { TcpChecker } from '../config/blocks/checkers.js';
-import { ConnectError, connectTcp, type ProbeResult } from './probe.js';
+import { ConnectError, connectOnly, type ProbeResult } from './probe.js';
 
 export async function probeTcp(c: TcpChecker): Promise<ProbeResult> {
   try {
-    const s = await connectTcp(c, c.connect_timeout);
-    s.destroy();
+    await connectOnly(c, c.connect_timeout);
     return { ok: true, msg: 'TCP connection success' };
   } catch (e) {
     const timeout = e instanceof ConnectError && e.timeout;

@@ -26,6 +26,14 @@ export interface KeelNet {
   vrrp6Open(ifname: string, ifindex: number, protocol: number, groups: readonly string[], cb: V6PacketCallback): NativeHandle;
   vrrp6Send(h: NativeHandle, data: Uint8Array, dst: string, src: string | null, hopLimit: number | null): number;
   vrrp6Close(h: NativeHandle): void;
+  /**
+   * A non-blocking TCP connect (TCP_CHECK): the handle, or an errno when it failed at once. The
+   * callback gets 0 when the connection completed (the socket is then closed) or the errno.
+   */
+  tcpProbe(address: string, port: number, bindAddress: string | null, bindPort: number, bindIf: string | null, mark: number,
+    cb: (errno: number) => void): NativeHandle | number;
+  /** Abandon a probe: its socket is closed and its callback never called. */
+  tcpProbeCancel(h: NativeHandle): void;
   packetOpen(): NativeHandle;
   /** [frames sent, errno that stopped it or 0]. */
   packetSend(h: NativeHandle, ifindex: number, frames: readonly Uint8Array[], start: number): [number, number];
