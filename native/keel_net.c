@@ -700,164 +700,16 @@ static napi_value syslog_close(napi_env env, napi_callback_info info) {
 }
 
 /* ------------------------------------------------------------------------------------------ */
-/* Precise timer */
+/* An fd watched by uv_poll with a JS callback: the base of the timer and of a TCP probe */
 
 typedef struct {
   int fd;
   uv_poll_t *poll;
   napi_env env;
   napi_ref callback;
-  int armed;
-} hrtimer;
+} polled;
 
-static void hrt_close(hrtimer *t) {
-  if (t->poll) {
-    uv_poll_stop(t->poll);
-    uv_close((uv_handle_t *)t->poll, on_poll_closed);
-    t->poll = NULL;
-  }
-  if (t->fd >= 0) {
-    close(t->fd);
-    t->fd = -1;
-  }
-  if (t->callback) {
-    napi_delete_reference(t->env, t->callback);
-    t->callback = NULL;
-  }
-}
-
-static void hrt_finalize(napi_env env, void *data, void *hint) {
-  (void)env;
-  (void)hint;
-  hrtimer *t = data;
-  hrt_close(t);
-  free(t);
-}
-
-static void on_timer(uv_poll_t *h, int status, int events) {
-  (void)status;
-  (void)events;
-  hrtimer *t = h->data;
-  uint64_t expirations;
-  /* Drain the expiry count; EAGAIN means a re-arm raced the wake-up: nothing is due. */
-  if (read(t->fd, &expirations, sizeof expirations) != (ssize_t)sizeof expirations) return;
-  t->armed = 0;
-  uv_unref((uv_handle_t *)h);
-  napi_env env = t->env;
-  napi_handle_scope scope;
-  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
-  napi_value cb, recv, result;
-  if (t->callback && napi_get_reference_value(env, t->callback, &cb) == napi_ok && cb) {
-    napi_get_global(env, &recv);
-    if (napi_make_callback(env, NULL, recv, cb, 0, NULL, &result) == napi_pending_exception) {
-      napi_value exc;
-      napi_get_and_clear_last_exception(env, &exc);
-      napi_fatal_exception(env, exc);
-    }
-  }
-  napi_close_handle_scope(env, scope);
-}
-
-/* timerOpen(callback) -> handle. One timerfd on CLOCK_MONOTONIC (the clock of process.hrtime). */
-static napi_value timer_open(napi_env env, napi_callback_info info) {
-  napi_value argv[1];
-  if (!get_args(env, info, 1, argv)) return NULL;
-  napi_valuetype type;
-  if (napi_typeof(env, argv[0], &type) != napi_ok || type != napi_function) return throw_type(env, "callback must be a function");
-  int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-  if (fd < 0) return throw_errno(env, errno, "timerfd_create", NULL);
-  /* The kernel may defer this thread's wake-ups by its timer slack (50 µs by default) to batch
-   * them; an advert timer wants the deadline itself. Best effort: a failure leaves the default. */
-  prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
-  hrtimer *t = calloc(1, sizeof *t);
-  uv_poll_t *poll = calloc(1, sizeof *poll);
-  uv_loop_t *loop = NULL;
-  if (!t || !poll || napi_get_uv_event_loop(env, &loop) != napi_ok) {
-    free(t);
-    free(poll);
-    close(fd);
-    return throw_errno(env, ENOMEM, "timerOpen", NULL);
-  }
-  t->fd = fd;
-  t->env = env;
-  int rc = uv_poll_init(loop, poll, fd);
-  if (rc < 0) {
-    free(poll);
-    hrt_close(t);
-    free(t);
-    return throw_errno(env, -rc, "uv_poll_init", NULL);
-  }
-  poll->data = t;
-  t->poll = poll;
-  napi_create_reference(env, argv[0], 1, &t->callback);
-  uv_poll_start(poll, UV_READABLE, on_timer);
-  /* An idle timer must not keep the process alive; an armed one does, as setTimeout. */
-  uv_unref((uv_handle_t *)poll);
-  napi_value handle;
-  if (napi_create_external(env, t, hrt_finalize, NULL, &handle) != napi_ok) {
-    hrt_close(t);
-    free(t);
-    return NULL;
-  }
-  return handle;
-}
-
-static hrtimer *get_timer(napi_env env, napi_value v) {
-  void *p = NULL;
-  napi_valuetype t;
-  if (napi_typeof(env, v, &t) != napi_ok || t != napi_external) return NULL;
-  if (napi_get_value_external(env, v, &p) != napi_ok) return NULL;
-  return p;
-}
-
-/* timerArm(handle, deadlineUs): fire once at CLOCK_MONOTONIC deadlineUs (µs); 0 disarms. */
-static napi_value timer_arm(napi_env env, napi_callback_info info) {
-  napi_value argv[2];
-  if (!get_args(env, info, 2, argv)) return NULL;
-  hrtimer *t = get_timer(env, argv[0]);
-  if (!t || t->fd < 0) return throw_type(env, "not an open timer");
-  int64_t us;
-  if (napi_get_value_int64(env, argv[1], &us) != napi_ok || us < 0) return throw_type(env, "deadline must be a non-negative number of microseconds");
-  struct itimerspec its;
-  memset(&its, 0, sizeof its);
-  if (us > 0) {
-    its.it_value.tv_sec = us / 1000000;
-    its.it_value.tv_nsec = (us % 1000000) * 1000;
-    /* A deadline already past would be 0 = disarm: make it the smallest real time instead. */
-    if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0) its.it_value.tv_nsec = 1;
-  }
-  if (timerfd_settime(t->fd, TFD_TIMER_ABSTIME, &its, NULL) < 0) return throw_errno(env, errno, "timerfd_settime", NULL);
-  if (us > 0 && !t->armed) uv_ref((uv_handle_t *)t->poll);
-  if (us == 0 && t->armed) uv_unref((uv_handle_t *)t->poll);
-  t->armed = us > 0;
-  return NULL;
-}
-
-static napi_value timer_close(napi_env env, napi_callback_info info) {
-  napi_value argv[1];
-  if (!get_args(env, info, 1, argv)) return NULL;
-  hrtimer *t = get_timer(env, argv[0]);
-  if (!t) return throw_type(env, "not a timer");
-  hrt_close(t);
-  return NULL;
-}
-
-/* ------------------------------------------------------------------------------------------ */
-/* TCP connect probe (TCP_CHECK)
- *
- * A non-blocking connect watched by uv_poll, the way keepalived's check_tcp.c does it: success is
- * the connection completing, then the socket is closed. Node's net.Socket costs ~200 µs of CPU
- * per check (stream objects, GC) for what is a connect and a close; this costs the two system
- * calls. It also sets what Node cannot: SO_BINDTODEVICE (bind_if) and SO_MARK (fwmark). */
-
-typedef struct {
-  int fd;
-  uv_poll_t *poll;
-  napi_env env;
-  napi_ref callback;
-} tcpprobe;
-
-static void probe_close(tcpprobe *p) {
+static void polled_close(polled *p) {
   if (p->poll) {
     uv_poll_stop(p->poll);
     uv_close((uv_handle_t *)p->poll, on_poll_closed);
@@ -873,17 +725,158 @@ static void probe_close(tcpprobe *p) {
   }
 }
 
-static void probe_finalize(napi_env env, void *data, void *hint) {
+/* The finalizer of the external that carries a polled (first member of its struct). */
+static void polled_finalize(napi_env env, void *data, void *hint) {
   (void)env;
   (void)hint;
-  tcpprobe *p = data;
-  probe_close(p);
-  free(p);
+  polled_close(data);
+  free(data);
 }
+
+/*
+ * Watch fd (now owned by p, whose struct starts with it) for `events`, calling `on` with p as the
+ * handle's data, and keep `callback`. Returns the external handle for JS, or NULL with a JS
+ * exception pending (fd closed, p freed).
+ */
+static napi_value polled_start(napi_env env, polled *p, int fd, napi_value callback, int events, uv_poll_cb on) {
+  uv_poll_t *poll = calloc(1, sizeof *poll);
+  uv_loop_t *loop = NULL;
+  p->fd = fd;
+  p->env = env;
+  if (!poll || napi_get_uv_event_loop(env, &loop) != napi_ok) {
+    free(poll);
+    polled_close(p);
+    free(p);
+    return throw_errno(env, ENOMEM, "uv_poll_init", NULL);
+  }
+  int rc = uv_poll_init(loop, poll, fd);
+  if (rc < 0) {
+    free(poll);
+    polled_close(p);
+    free(p);
+    return throw_errno(env, -rc, "uv_poll_init", NULL);
+  }
+  poll->data = p;
+  p->poll = poll;
+  napi_create_reference(env, callback, 1, &p->callback);
+  uv_poll_start(poll, events, on);
+  napi_value handle;
+  if (napi_create_external(env, p, polled_finalize, NULL, &handle) != napi_ok) {
+    polled_close(p);
+    free(p);
+    return NULL;
+  }
+  return handle;
+}
+
+/* Call a kept JS callback from a libuv callback; an exception it throws is reported as uncaught. */
+static void polled_call(napi_env env, napi_ref ref, size_t argc, napi_value *argv) {
+  napi_value cb, recv, result;
+  if (!ref || napi_get_reference_value(env, ref, &cb) != napi_ok || !cb) return;
+  napi_get_global(env, &recv);
+  if (napi_make_callback(env, NULL, recv, cb, argc, argv, &result) == napi_pending_exception) {
+    napi_value exc;
+    napi_get_and_clear_last_exception(env, &exc);
+    napi_fatal_exception(env, exc);
+  }
+}
+
+static void *get_external(napi_env env, napi_value v) {
+  void *p = NULL;
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok || t != napi_external) return NULL;
+  if (napi_get_value_external(env, v, &p) != napi_ok) return NULL;
+  return p;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Precise timer */
+
+typedef struct {
+  polled base;
+  int armed;
+} hrtimer;
+
+static void on_timer(uv_poll_t *h, int status, int events) {
+  (void)status;
+  (void)events;
+  hrtimer *t = h->data;
+  uint64_t expirations;
+  /* Drain the expiry count; EAGAIN means a re-arm raced the wake-up: nothing is due. */
+  if (read(t->base.fd, &expirations, sizeof expirations) != (ssize_t)sizeof expirations) return;
+  t->armed = 0;
+  uv_unref((uv_handle_t *)h);
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(t->base.env, &scope) != napi_ok) return;
+  polled_call(t->base.env, t->base.callback, 0, NULL);
+  napi_close_handle_scope(t->base.env, scope);
+}
+
+/* timerOpen(callback) -> handle. One timerfd on CLOCK_MONOTONIC (the clock of process.hrtime). */
+static napi_value timer_open(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!get_args(env, info, 1, argv)) return NULL;
+  napi_valuetype type;
+  if (napi_typeof(env, argv[0], &type) != napi_ok || type != napi_function) return throw_type(env, "callback must be a function");
+  int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+  if (fd < 0) return throw_errno(env, errno, "timerfd_create", NULL);
+  /* The kernel may defer this thread's wake-ups by its timer slack (50 µs by default) to batch
+   * them; an advert timer wants the deadline itself. Best effort: a failure leaves the default. */
+  prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
+  hrtimer *t = calloc(1, sizeof *t);
+  if (!t) {
+    close(fd);
+    return throw_errno(env, ENOMEM, "timerOpen", NULL);
+  }
+  napi_value handle = polled_start(env, &t->base, fd, argv[0], UV_READABLE, on_timer);
+  /* An idle timer must not keep the process alive; an armed one does, as setTimeout. */
+  if (handle) uv_unref((uv_handle_t *)t->base.poll);
+  return handle;
+}
+
+/* timerArm(handle, deadlineUs): fire once at CLOCK_MONOTONIC deadlineUs (µs); 0 disarms. */
+static napi_value timer_arm(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  if (!get_args(env, info, 2, argv)) return NULL;
+  hrtimer *t = get_external(env, argv[0]);
+  if (!t || t->base.fd < 0) return throw_type(env, "not an open timer");
+  int64_t us;
+  if (napi_get_value_int64(env, argv[1], &us) != napi_ok || us < 0) return throw_type(env, "deadline must be a non-negative number of microseconds");
+  struct itimerspec its;
+  memset(&its, 0, sizeof its);
+  if (us > 0) {
+    its.it_value.tv_sec = us / 1000000;
+    its.it_value.tv_nsec = (us % 1000000) * 1000;
+    /* A deadline already past would be 0 = disarm: make it the smallest real time instead. */
+    if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0) its.it_value.tv_nsec = 1;
+  }
+  if (timerfd_settime(t->base.fd, TFD_TIMER_ABSTIME, &its, NULL) < 0) return throw_errno(env, errno, "timerfd_settime", NULL);
+  if (us > 0 && !t->armed) uv_ref((uv_handle_t *)t->base.poll);
+  if (us == 0 && t->armed) uv_unref((uv_handle_t *)t->base.poll);
+  t->armed = us > 0;
+  return NULL;
+}
+
+static napi_value timer_close(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!get_args(env, info, 1, argv)) return NULL;
+  hrtimer *t = get_external(env, argv[0]);
+  if (!t) return throw_type(env, "not a timer");
+  polled_close(&t->base);
+  return NULL;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* TCP connect probe (TCP_CHECK)
+ *
+ * A non-blocking connect watched by uv_poll, the way keepalived's check_tcp.c does it: success is
+ * the connection completing, then the socket is closed. Node's net.Socket costs ~200 µs of CPU
+ * per check (stream objects, GC) for what is a connect and a close; this costs the two system
+ * calls. It also sets what Node cannot: SO_BINDTODEVICE (bind_if) and SO_MARK (fwmark). */
 
 static void on_probe(uv_poll_t *h, int status, int events) {
   (void)events;
-  tcpprobe *p = h->data;
+  polled *p = h->data;
   int err = 0;
   socklen_t len = sizeof err;
   /* libuv reports POLLERR (a refused or failed connect) as status UV_EBADF: the socket's own
@@ -892,22 +885,16 @@ static void on_probe(uv_poll_t *h, int status, int events) {
   if (!err && status < 0) err = -status;
   napi_env env = p->env;
   napi_ref cbref = p->callback;
-  p->callback = NULL;
-  probe_close(p);
+  p->callback = NULL; /* kept for the call below, released after it */
+  polled_close(p);
   napi_handle_scope scope;
-  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
-  napi_value cb, recv, result, arg;
-  if (cbref && napi_get_reference_value(env, cbref, &cb) == napi_ok && cb) {
-    napi_get_global(env, &recv);
+  if (napi_open_handle_scope(env, &scope) == napi_ok) {
+    napi_value arg;
     napi_create_int32(env, err, &arg);
-    if (napi_make_callback(env, NULL, recv, cb, 1, &arg, &result) == napi_pending_exception) {
-      napi_value exc;
-      napi_get_and_clear_last_exception(env, &exc);
-      napi_fatal_exception(env, exc);
-    }
+    polled_call(env, cbref, 1, &arg);
+    napi_close_handle_scope(env, scope);
   }
   if (cbref) napi_delete_reference(env, cbref);
-  napi_close_handle_scope(env, scope);
 }
 
 /* An address and port (IPv4 or IPv6 text; scope from ifname for IPv6) into sa; 0 on bad text. */
@@ -978,45 +965,21 @@ static napi_value tcp_probe(napi_env env, napi_callback_info info) {
     napi_create_int32(env, err, &out);
     return out;
   }
-  tcpprobe *p = calloc(1, sizeof *p);
-  uv_poll_t *poll = calloc(1, sizeof *poll);
-  uv_loop_t *loop = NULL;
-  if (!p || !poll || napi_get_uv_event_loop(env, &loop) != napi_ok) {
-    free(p);
-    free(poll);
+  polled *p = calloc(1, sizeof *p);
+  if (!p) {
     close(fd);
     return throw_errno(env, ENOMEM, "tcpProbe", NULL);
   }
-  p->fd = fd;
-  p->env = env;
-  int rc = uv_poll_init(loop, poll, fd);
-  if (rc < 0) {
-    free(poll);
-    probe_close(p);
-    free(p);
-    return throw_errno(env, -rc, "uv_poll_init", NULL);
-  }
-  poll->data = p;
-  p->poll = poll;
-  napi_create_reference(env, argv[6], 1, &p->callback);
-  uv_poll_start(poll, UV_WRITABLE, on_probe);
-  if (napi_create_external(env, p, probe_finalize, NULL, &out) != napi_ok) {
-    probe_close(p);
-    free(p);
-    return NULL;
-  }
-  return out;
+  return polled_start(env, p, fd, argv[6], UV_WRITABLE, on_probe);
 }
 
 /* tcpProbeCancel(handle): abandon a probe (its timeout): the socket is closed, no callback. */
 static napi_value tcp_probe_cancel(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   if (!get_args(env, info, 1, argv)) return NULL;
-  void *data = NULL;
-  napi_valuetype t;
-  if (napi_typeof(env, argv[0], &t) != napi_ok || t != napi_external || napi_get_value_external(env, argv[0], &data) != napi_ok || !data)
-    return throw_type(env, "not a probe");
-  probe_close(data);
+  polled *p = get_external(env, argv[0]);
+  if (!p) return throw_type(env, "not a probe");
+  polled_close(p);
   return NULL;
 }
 

@@ -3,21 +3,19 @@
 // table it drives. It runs in its own process, so nothing it does can delay an advert of the VRRP
 // child. SIGHUP reload, SIGTERM stop (lvs_flush_on_stop, omega scripts), SIGUSR1 writes
 // keepalived_check.data in $TMPDIR or /tmp.
-import type { Config } from '../config/types.js';
 import type { Flags } from './cli.js';
 import type { DaemonStatus } from './control.js';
 import { dumpPath } from './dumps.js';
 import { EXIT_FATAL, serveParent } from './ipc.js';
 import { LvsRunner } from './lvs.js';
-import { onLifecycleSignals, removePidFile, startChild, STOP_GRACE_MS, writeDump } from './process-common.js';
+import { removePidFile, runChild, startChild, writeDump } from './process-common.js';
 
 
 export async function runCheckProcess(flags: Flags): Promise<number> {
   const child = startChild('check', flags);
   const { log, pidFile } = child;
-  let current: Config = child.config;
   const dryRun = !!flags['ipvs-dry-run'];
-  const lvs = new LvsRunner(current, {
+  const lvs = new LvsRunner(child.config, {
     dryRun, log,
     openIpvs: async () => (await import('../ipvs/client.js')).openIpvs(),
     // Up to 2,000 checkers the engine runs in this process's own thread (the process already
@@ -36,42 +34,19 @@ export async function runCheckProcess(flags: Flags): Promise<number> {
     vrrpState: (instance, state) => lvs.syncState(instance, state),
   });
 
-  return new Promise<number>((resolve) => {
-    let stopping = false;
-    const reload = async (): Promise<void> => {
-      if (stopping) return;
-      const config = child.reread();
-      if (!config) return;
-      try {
-        await lvs.reload(config);
-        current = config;
-        log.info(`Reload finished: ${current.virtual_servers.length} virtual servers`);
-      } catch (e) {
-        log.error(`Reload failed: ${(e as Error).message}`);
-      }
-    };
-    const stop = (why: string): void => {
-      if (stopping) return;
-      stopping = true;
-      log.detail(`checker process stopping (${why})`);
-      const done = (): void => {
-        removePidFile(pidFile);
-        resolve(0);
-      };
-      const force = setTimeout(done, STOP_GRACE_MS);
-      lvs.stop().catch((e: Error) => log.error(e.message)).finally(() => {
-        clearTimeout(force);
-        done();
-      });
-    };
-    onLifecycleSignals({ stop, reload });
-    process.on('SIGUSR1', () => {
-      void (async () => {
-        const snap = await lvs.snapshot().catch(() => undefined);
-        const { renderDryRun } = await import('../check/dry-run.js');
-        writeDump(dumpPath('keepalived_check.data'), snap ? renderDryRun(snap) : '', log);
-      })();
-    });
+  process.on('SIGUSR1', () => {
+    void (async () => {
+      const snap = await lvs.snapshot().catch(() => undefined);
+      const { renderDryRun } = await import('../check/dry-run.js');
+      writeDump(dumpPath('keepalived_check.data'), snap ? renderDryRun(snap) : '', log);
+    })();
+  });
+  return runChild('checker', child, {
+    reload: async (config) => {
+      await lvs.reload(config);
+      return `${config.virtual_servers.length} virtual servers`;
+    },
+    stop: () => lvs.stop(),
   });
 }
 

@@ -255,18 +255,62 @@ export function writeDump(path: string, text: string, log: Logger): void {
   }
 }
 
+/** What a child does on SIGHUP and on stop; runChild() does the rest. */
+export interface ChildLifecycle {
+  /** Apply a config read again without errors; resolves with the "Reload finished: ..." detail. */
+  reload(config: Config): Promise<string>;
+  /** Stop. Its work up to its first await runs at once, before anything else of the stop. */
+  stop(): Promise<void>;
+  /** Last, after the stop finished or its grace time ran out. */
+  closed?(): void;
+}
+
 /**
- * Run `stop` once on SIGTERM/SIGINT or when the parent goes away (keepalived's children get
- * SIGTERM from the kernel when their parent dies), `reload` on SIGHUP, never two at once.
+ * A child's life after start: SIGHUP re-reads the file (never two reloads at once; a file with
+ * errors keeps the running config), SIGTERM/SIGINT or the parent going away (keepalived's
+ * children get SIGTERM from the kernel when their parent dies) stop it once, within
+ * STOP_GRACE_MS. Resolves with the exit code once stopped, its pid file removed.
  */
-export function onLifecycleSignals(h: { stop: (why: string) => void; reload: () => Promise<void> }): void {
-  let reloading = false;
-  process.on('SIGTERM', () => h.stop('SIGTERM'));
-  process.on('SIGINT', () => h.stop('SIGINT'));
-  process.on('disconnect', () => h.stop('parent exited'));
-  process.on('SIGHUP', () => {
-    if (reloading) return;
-    reloading = true;
-    h.reload().finally(() => { reloading = false; });
+export function runChild(name: string, child: ChildStart, h: ChildLifecycle): Promise<number> {
+  const { log } = child;
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    let reloading = false;
+    const reload = async (): Promise<void> => {
+      const config = child.reread();
+      if (!config) return;
+      try {
+        log.info(`Reload finished: ${await h.reload(config)}`);
+      } catch (e) {
+        log.error(`Reload failed: ${(e as Error).message}`);
+      }
+    };
+    const stop = (why: string): void => {
+      if (stopping) return;
+      stopping = true;
+      const work = h.stop();
+      log.detail(`${name} process stopping (${why})`);
+      let finished = false;
+      const done = (): void => {
+        if (finished) return;
+        finished = true;
+        h.closed?.();
+        removePidFile(child.pidFile);
+        resolve(0);
+      };
+      const force = setTimeout(done, STOP_GRACE_MS);
+      work.catch((e: Error) => log.error(e.message)).finally(() => {
+        clearTimeout(force);
+        done();
+      });
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('disconnect', () => stop('parent exited'));
+    process.on('SIGHUP', () => {
+      if (reloading || stopping) return;
+      reloading = true;
+      void reload().finally(() => { reloading = false; });
+    });
   });
 }

@@ -12,7 +12,7 @@ import type { DaemonStatus } from './control.js';
 import { dumpPath, formatDataDump, formatJsonDump, formatStatsDump } from './dumps.js';
 import { EXIT_FATAL, serveParent, tell } from './ipc.js';
 import { openKernelPorts } from './kernel-ports.js';
-import { onLifecycleSignals, removePidFile, startChild, STOP_GRACE_MS, writeDump } from './process-common.js';
+import { removePidFile, runChild, startChild, writeDump } from './process-common.js';
 
 
 export async function runVrrpProcess(flags: Flags): Promise<number> {
@@ -58,57 +58,34 @@ export async function runVrrpProcess(flags: Flags): Promise<number> {
   const startedAt = new Date().toISOString();
   serveParent({ status: async () => vrrpStatus(engine, startedAt) });
 
-  return new Promise<number>((resolve) => {
-    let stopping = false;
-    const reload = async (): Promise<void> => {
-      if (stopping) return;
-      const config = child.reread();
-      if (!config) return;
-      try {
-        // Trackers restart for the new config (scripts added or gone); values carry over by name.
-        await trackers?.stop();
-        notifier?.reload(config);
-        startTrackers(config);
-        const r = await engine!.reload(config);
-        trackers?.start((kind, name, value) => engine?.setTracker(kind, name, value));
-        current = config;
-        log.info(`Reload finished: ${r.kept.length} kept, ${r.updated.length} updated, ${r.removed.length} removed, ${r.added.length} added`);
-      } catch (e) {
-        log.error(`Reload failed: ${(e as Error).message}`);
-      }
-    };
-    const stop = (why: string): void => {
-      if (stopping) return;
-      stopping = true;
-      // As keepalived's vrrp_terminate_phase1: every master sends priority 0 at once (first of
-      // all: the rest of this path has never run and costs hundreds of microseconds the backups
-      // need not wait for); running scripts (FIFO readers included) are signalled, not waited
-      // for; then the instances stop (VIPs removed, STOP notified) and the log line follows.
+  process.on('SIGUSR1', () => writeDump(dumpPath('keepalived.data'), formatDataDump(current, engine), log));
+  process.on('SIGUSR2', () => {
+    writeDump(dumpPath('keepalived.stats'), formatStatsDump(engine), log);
+    writeDump(dumpPath('keepalived.json'), formatJsonDump(current, engine), log);
+  });
+  return runChild('VRRP', child, {
+    reload: async (config) => {
+      // Trackers restart for the new config (scripts added or gone); values carry over by name.
+      await trackers?.stop();
+      notifier?.reload(config);
+      startTrackers(config);
+      const r = await engine!.reload(config);
+      trackers?.start((kind, name, value) => engine?.setTracker(kind, name, value));
+      current = config;
+      return `${r.kept.length} kept, ${r.updated.length} updated, ${r.removed.length} removed, ${r.added.length} added`;
+    },
+    // As keepalived's vrrp_terminate_phase1: every master sends priority 0 at once (first of all:
+    // the rest of the stop has never run and costs hundreds of microseconds the backups need not
+    // wait for); running scripts (FIFO readers included) are signalled, not waited for; then the
+    // instances stop (VIPs removed, STOP notified).
+    stop: async () => {
       engine?.releaseMasters();
       const tracking = trackers?.stop();
       notifier?.terminateScripts();
-      const releasing = engine?.stop();
-      log.detail(`VRRP process stopping (${why})`);
-      const done = (): void => {
-        closePorts?.();
-        removePidFile(pidFile);
-        resolve(0);
-      };
-      const force = setTimeout(done, STOP_GRACE_MS);
-      void (async () => {
-        await Promise.all([tracking, releasing]);
-        await notifier?.close();
-      })().catch((e: Error) => log.error(e.message)).finally(() => {
-        clearTimeout(force);
-        done();
-      });
-    };
-    onLifecycleSignals({ stop, reload });
-    process.on('SIGUSR1', () => writeDump(dumpPath('keepalived.data'), formatDataDump(current, engine), log));
-    process.on('SIGUSR2', () => {
-      writeDump(dumpPath('keepalived.stats'), formatStatsDump(engine), log);
-      writeDump(dumpPath('keepalived.json'), formatJsonDump(current, engine), log);
-    });
+      await Promise.all([tracking, engine?.stop()]);
+      await notifier?.close();
+    },
+    closed: () => closePorts?.(),
   });
 }
 

@@ -62,17 +62,9 @@ export function formatMac(b: Uint8Array, off = 0): string {
 // ---------------------------------------------------------------------------------------------
 // Building
 
-/**
- * Copy `n` bytes of `src` into `f` at `off`. A loop, not `f.set(src.subarray(...))`: every
- * subarray is a new typed-array object, and they made building a thousand frames take 5 ms.
- */
-function put(f: Uint8Array, off: number, src: Uint8Array, n: number): void {
-  for (let i = 0; i < n; i++) f[off + i] = src[i]!;
-}
-
 function ethernet(frame: Uint8Array, dst: Uint8Array, src: Uint8Array, type: number): void {
-  put(frame, 0, dst, 6);
-  put(frame, 6, src, 6);
+  frame.set(dst.subarray(0, 6), 0);
+  frame.set(src.subarray(0, 6), 6);
   frame[12] = type >> 8;
   frame[13] = type & 0xff;
 }
@@ -101,10 +93,10 @@ export function arpFrame(s: ArpSpec): Uint8Array {
   f[a + 5] = 4; // protocol address length
   f[a + 6] = s.op >> 8;
   f[a + 7] = s.op & 0xff;
-  put(f, a + 8, s.senderMac, 6);
-  put(f, a + 14, s.senderIp, 4);
-  put(f, a + 18, s.targetMac, 6);
-  put(f, a + 24, s.targetIp, 4);
+  f.set(s.senderMac.subarray(0, 6), a + 8);
+  f.set(s.senderIp.subarray(0, 4), a + 14);
+  f.set(s.targetMac.subarray(0, 6), a + 18);
+  f.set(s.targetIp.subarray(0, 4), a + 24);
   return f;
 }
 
@@ -143,16 +135,16 @@ export function neighbourAdvert(s: NaSpec): Uint8Array {
   f[ip + 5] = payloadLen & 0xff;
   f[ip + 6] = IPPROTO_ICMPV6;
   f[ip + 7] = NDISC_HOP_LIMIT;
-  put(f, ip + 8, s.target, 16);
-  put(f, ip + 24, dst, 16);
+  f.set(s.target.subarray(0, 16), ip + 8);
+  f.set(dst.subarray(0, 16), ip + 24);
   const icmp = ip + 40;
   f[icmp] = ND_NEIGHBOR_ADVERT;
   f[icmp + 1] = 0; // code
   f[icmp + 4] = (s.router ? NA_FLAG_ROUTER : 0) | (s.solicited ? NA_FLAG_SOLICITED : 0) | (s.override === false ? 0 : NA_FLAG_OVERRIDE);
-  put(f, icmp + 8, s.target, 16);
+  f.set(s.target.subarray(0, 16), icmp + 8);
   f[icmp + 24] = ND_OPT_TARGET_LINKADDR;
   f[icmp + 25] = 1; // option length in units of 8 bytes
-  put(f, icmp + 26, s.mac, 6);
+  f.set(s.mac.subarray(0, 6), icmp + 26);
   const sum = finishSum(onesSum(f, icmp, payloadLen, ipv6PseudoSum(s.target, dst, IPPROTO_ICMPV6, payloadLen)));
   f[icmp + 2] = sum >> 8;
   f[icmp + 3] = sum & 0xff;

@@ -152,6 +152,10 @@ export class MemoryHost implements AddressManager, VrrpTransport, GarpSender {
     return this.addrs.delete(`${ifname}|${address}`);
   }
 
+  async changeAddresses(entries: readonly AddressEntry[], ifname: string, op: 'add' | 'del'): Promise<(boolean | Error)[]> {
+    return Promise.all(entries.map((a) => (op === 'add' ? this.addAddress(a, ifname) : this.removeAddress(a, ifname)).catch((e: Error) => e)));
+  }
+
   async addRoute(r: RouteEntry, ifname?: string): Promise<boolean> {
     const k = `${r.to} ${r.dev ?? ifname ?? ''} ${r.table}`;
     if (this.routes.includes(k)) return false;

@@ -123,10 +123,9 @@ export interface AddressManager {
   removeAddress(a: AddressEntry, ifname: string): Promise<boolean>;
   /**
    * addAddress / removeAddress for many entries on one interface, with one promise: each entry's
-   * outcome in order (true changed, false already so, or the error). Optional: callers fall back
-   * to one call per address.
+   * outcome in order (true changed, false already so, or the error).
    */
-  changeAddresses?(entries: readonly AddressEntry[], ifname: string, op: 'add' | 'del'): Promise<(boolean | Error)[]>;
+  changeAddresses(entries: readonly AddressEntry[], ifname: string, op: 'add' | 'del'): Promise<(boolean | Error)[]>;
   /** Build (and keep) the messages adding and removing these addresses on `ifname`, ahead of need. */
   prepareAddresses?(entries: readonly AddressEntry[], ifname: string): void;
   /** virtual_routes / static_routes with every option the config carries; `ifname` when the route has no dev. */

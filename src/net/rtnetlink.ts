@@ -90,19 +90,14 @@ export class RtnlChannel {
     return this.enqueue(req.type, req.flags | K.NLM_F_REQUEST | K.NLM_F_ACK, req.body, false);
   }
 
-  /**
-   * A request whose success needs no answer (bulk address changes): sent without NLM_F_ACK, so
-   * the kernel replies only on error; a NOOP with ACK closes each batch and, since the kernel
-   * handles a socket's messages in order, its ACK settles every quiet request before it. This
-   * spares 1,000 VIPs 999 ACKs to parse in JavaScript.
-   */
-  requestQuiet(req: RtnlRequest): Promise<void> {
-    return this.enqueue(req.type, req.flags | K.NLM_F_REQUEST, req.body, false, true).then(() => undefined);
-  }
+
 
   /**
-   * Many quiet requests at once, settled together: each one's error (or undefined) in order.
-   * One promise for the lot instead of one per request (a 1,000-VIP takeover).
+   * Requests whose success needs no answer (bulk address changes), settled together: each one's
+   * error (or undefined) in order. Sent without NLM_F_ACK, so the kernel replies only on error; a
+   * NOOP with ACK closes each batch and, since the kernel handles a socket's messages in order, its
+   * ACK settles every quiet request before it. This spares 1,000 VIPs 999 ACKs to parse in
+   * JavaScript, and one promise serves the lot.
    */
   requestQuietMany(reqs: readonly RtnlRequest[]): Promise<(Error | undefined)[]> {
     if (this.closed) return Promise.reject(new Error('rtnetlink socket closed'));
@@ -252,6 +247,12 @@ const isErr = (e: unknown, ...codes: string[]): boolean => e instanceof RtnlErro
 /** What the kernel said, for a message: the errno name, or the error's own text. */
 const reason = (e: unknown): string => (e instanceof RtnlError ? e.code : e instanceof Error ? e.message : String(e));
 
+/** One outcome of changeAddresses() as addAddress / removeAddress report it: a value, or thrown. */
+function settled(o: boolean | Error): boolean {
+  if (o instanceof Error) throw o;
+  return o;
+}
+
 export class RtnetlinkAddressManager implements AddressManager {
   private readonly addressMessages = new WeakMap<AddressEntry, Map<string, RtnlRequest>>();
   private readonly chan = new RtnlChannel();
@@ -372,6 +373,7 @@ export class RtnetlinkAddressManager implements AddressManager {
    */
   async changeAddresses(entries: readonly AddressEntry[], ifname: string, op: 'add' | 'del'): Promise<(boolean | Error)[]> {
     const index = await this.index(ifname);
+    // An interface that is gone has taken its addresses with it (keepalived does not complain either).
     if (index === undefined) {
       return entries.map((a) => (op === 'add' ? new Error(`cannot add ${addressText(a)} to ${ifname}: ENODEV`) : false));
     }
@@ -386,30 +388,13 @@ export class RtnetlinkAddressManager implements AddressManager {
   }
 
   async addAddress(a: AddressEntry, ifname: string): Promise<boolean> {
-    // The message is built only on failure: 1,000 VIPs are added on every takeover.
-    const index = await this.index(ifname);
-    if (index === undefined) throw new Error(`cannot add ${addressText(a)} to ${ifname}: ENODEV`);
-    try {
-      await this.chan.requestQuiet(this.addressMessage(a, index, 'add'));
-      return true;
-    } catch (e) {
-      if (isErr(e, 'EEXIST')) return false;
-      throw new Error(`cannot add ${addressText(a)} to ${ifname}: ${reason(e)}`);
-    }
+    return settled((await this.changeAddresses([a], ifname, 'add'))[0]!);
   }
 
   async removeAddress(a: AddressEntry, ifname: string): Promise<boolean> {
-    // An interface that is gone has taken its addresses with it (keepalived does not complain either).
-    const index = await this.index(ifname);
-    if (index === undefined) return false;
-    try {
-      await this.chan.requestQuiet(this.addressMessage(a, index, 'del'));
-      return true;
-    } catch (e) {
-      if (isErr(e, 'EADDRNOTAVAIL', 'ENOENT', 'ENODEV')) return false;
-      throw new Error(`cannot remove ${addressText(a)} from ${ifname}: ${reason(e)}`);
-    }
+    return settled((await this.changeAddresses([a], ifname, 'del'))[0]!);
   }
+
 
   private async routeMessage(r: RouteEntry, op: 'add' | 'del', ifname: string | undefined, what: string): Promise<RtnlRequest | undefined> {
     const names = routeInterfaces(r, ifname);

@@ -124,6 +124,11 @@ interface SocketSlot {
 const isNotify = (e: Effect): e is NotifyEffect =>
   e.type === 'notify' || e.type === 'notify-group' || e.type === 'notify-priority' || e.type === 'notify-event';
 
+/** An instance's VIPs and eVIPs, in that order. */
+function vipEntries(v: VrrpInstance): AddressEntry[] {
+  return [...v.virtual_ipaddress, ...v.virtual_ipaddress_excluded];
+}
+
 function unitMembers(u: Unit): readonly InstanceState[] {
   return u.kind === 'instance' ? [u.state] : u.state.members;
 }
@@ -245,8 +250,7 @@ export class VrrpEngine {
         this.sendAdvert(p.name, m.effectivePriority, true);
         this.sendAdvert(p.name, 0, true);
         for (const [ifname, list] of this.garpByInterface(r, p.garpAddresses)) this.deps.garp.prepare?.(ifname, this.garpMac(r, ifname), list);
-        const vips = [...r.v.virtual_ipaddress, ...r.v.virtual_ipaddress_excluded];
-        for (const [dev, list] of this.byDevice(r, vips)) this.deps.addresses.prepareAddresses?.(list, dev);
+        for (const [dev, list] of this.byDevice(r, vipEntries(r.v))) this.deps.addresses.prepareAddresses?.(list, dev);
       }
     }
   }
@@ -303,7 +307,7 @@ export class VrrpEngine {
       const proto = v.version === 2 && v.family === 'inet' && v.authentication?.auth_type === 'AH' ? IPPROTO_AH : IPPROTO_VRRP;
       const socketKey = `${xmitIf}|${v.family}|${proto}`;
       const addrIf = new Map<string, string>();
-      const entries: AddressEntry[] = [...v.virtual_ipaddress, ...v.virtual_ipaddress_excluded];
+      const entries: AddressEntry[] = vipEntries(v);
       for (const a of entries) addrIf.set(stripPrefix(a.address), a.dev ?? vipIf);
       const mtu = this.linkState.get(xmitIf)?.mtu ?? 1500;
       out.push({
@@ -408,7 +412,7 @@ export class VrrpEngine {
     const src = r.params.srcAddress;
     const { params } = paramsFromConfig(v, config.global_defs, { sync, primaryAddress: () => src });
     const addrIf = new Map<string, string>();
-    for (const a of [...v.virtual_ipaddress, ...v.virtual_ipaddress_excluded]) addrIf.set(stripPrefix(a.address), a.dev ?? r.vipIf);
+    for (const a of vipEntries(v)) addrIf.set(stripPrefix(a.address), a.dev ?? r.vipIf);
     const expected = expectedFromInstance(v, config.global_defs, r.mtu);
     if (r.expected.ahLastSeq !== undefined) expected.ahLastSeq = r.expected.ahLastSeq;
     return { ...r, v, params: params ?? r.params, expected, addrIf, adverts: new Map() };
@@ -469,7 +473,7 @@ export class VrrpEngine {
 
   /**
    * SIGTERM's first act, as keepalived's restore_vrrp_interfaces(): every master sends priority 0
-   * now, from bytes built when it became master, ahead of the rest of the stop (whose code has
+   * now, from bytes built ahead (rehearse), ahead of the rest of the stop (whose code has
    * never run yet and costs hundreds of microseconds the backups need not wait for). The shutdown
    * step's own priority-0 adverts are then not sent again. With -V (dont_release_vrrp) keepalived
    * releases nothing, priority 0 included; neither does keel.
@@ -576,7 +580,7 @@ export class VrrpEngine {
       return;
     }
     for (const r of this.rt.values()) {
-      for (const a of [...r.v.virtual_ipaddress, ...r.v.virtual_ipaddress_excluded]) {
+      for (const a of vipEntries(r.v)) {
         const ifname = a.dev ?? r.vipIf;
         const idx = this.linkState.get(ifname)?.index;
         if (idx === undefined || !present.has(`${idx}|${stripPrefix(a.address)}`)) continue;
@@ -813,8 +817,6 @@ export class VrrpEngine {
     for (const dst of dsts) {
       const a = this.advertBytes(r, instance, src, priority, dst);
       if (!a) return;
-      // The priority-0 advert a stop will send is built now, while nothing waits for it.
-      if (priority !== 0 && r.v.authentication?.auth_type !== 'AH' && !r.adverts.has(`${src}|${dst ?? ''}|0`)) this.advertBytes(r, instance, src, 0, dst);
       this.counters.sent++;
       slot.socket.send(a.bytes, a.to, { src, ...(a.ttl !== undefined ? { ttl: a.ttl } : {}) }).catch((e: Error) => {
         this.counters.sendErrors++;
@@ -870,18 +872,13 @@ export class VrrpEngine {
     const r = this.rt.get(instance);
     if (!r) return;
     const { addresses, log } = this.deps;
-    const entries = [...r.v.virtual_ipaddress, ...r.v.virtual_ipaddress_excluded];
+    const entries = vipEntries(r.v);
     this.kernel(async () => {
-      // Issued together: the netlink socket pipelines them (1,000 VIPs must not take 1,000 round
-      // trips in series), in one call per interface where the manager can.
-      if (addresses.changeAddresses) {
-        const byDev = this.byDevice(r, entries);
-        const outcomes = await Promise.all([...byDev].map(([dev, list]) => addresses.changeAddresses!(list, dev, action === 'add' ? 'add' : 'del')));
-        for (const o of outcomes.flat()) if (o instanceof Error) log.error(`(${instance}) ${o.message}`);
-        return;
-      }
-      const results = await Promise.allSettled(entries.map((a) => (action === 'add' ? addresses.addAddress(a, a.dev ?? r.vipIf) : addresses.removeAddress(a, a.dev ?? r.vipIf))));
-      for (const res of results) if (res.status === 'rejected') log.error(`(${instance}) ${(res.reason as Error).message}`);
+      // One call per interface: the netlink socket sends the lot at once (1,000 VIPs must not take
+      // 1,000 round trips in series).
+      const byDev = this.byDevice(r, entries);
+      const outcomes = await Promise.all([...byDev].map(([dev, list]) => addresses.changeAddresses(list, dev, action === 'add' ? 'add' : 'del')));
+      for (const o of outcomes.flat()) if (o instanceof Error) log.error(`(${instance}) ${o.message}`);
     });
   }
 

@@ -13,19 +13,14 @@ import { promisify } from 'node:util';
 import { availableParallelism, loadavg } from 'node:os';
 import { KEEL } from '../helpers/env.js';
 import { Lab, type LabHost } from '../helpers/lab.js';
-import { checkersConfig, pct, printTable, procCpu, responderKind, startResponder } from '../helpers/check-load.js';
-import { globalDefs, instance, removeTempDirs, startRouter, waitFor, type Implementation, type Router } from '../helpers/vrrp-lab.js';
+import { checkersConfig, pct, printTable, procCpu, responderKind, startResponder, benchArg, runBench } from '../helpers/check-load.js';
+import { globalDefs, instance, removeTempDirs, startRouter, waitFor, type Implementation, type Router, stopRouter } from '../helpers/vrrp-lab.js';
 
-function arg(name: string, dflt: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i === -1 ? dflt : Number(process.argv[i + 1]);
-}
-
-const SERVERS = arg('servers', 10000);
-const SECONDS = arg('seconds', 20);
+const SERVERS = benchArg('servers', 10000);
+const SECONDS = benchArg('seconds', 20);
 // V8's memory reducer runs a few full collections (2-4 ms each) in the first ~10 s of a process:
 // the default warm-up measures the steady state after them.
-const WARMUP = arg('warmup', 12);
+const WARMUP = benchArg('warmup', 12);
 const INTERVAL_MS = 100;
 const execFileP = promisify(execFile);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -81,7 +76,7 @@ function rssMb(pid: number): number {
 
 interface Row { name: string; cells: string[] }
 
-async function phase(lab: Lab, a: LabHost, b: LabHost, name: string, impl: Implementation, conf: string, withCheckers: boolean): Promise<Row> {
+async function phase(a: LabHost, b: LabHost, name: string, impl: Implementation, conf: string, withCheckers: boolean): Promise<Row> {
   const r = startRouter(impl, a, conf, impl === 'keel' && withCheckers ? ['--ipvs-dry-run'] : [], { detail: false });
   try {
     await waitFor('master', () => r.state() === 'MASTER', 60_000, [r]);
@@ -117,11 +112,7 @@ async function phase(lab: Lab, a: LabHost, b: LabHost, name: string, impl: Imple
       ],
     };
   } finally {
-    r.kill('SIGTERM');
-    const t = setTimeout(() => r.kill('SIGKILL'), 15_000);
-    await r.exited();
-    clearTimeout(t);
-    void lab;
+    await stopRouter(r);
   }
 }
 
@@ -134,11 +125,11 @@ async function main(): Promise<void> {
     try {
       const vrrp = globalDefs('a') + instance({ priority: 150, version: 3, advertInt: 0.1 });
       const rows: Row[] = [];
-      rows.push(await phase(lab, a, b, 'keepalived, instance alone', 'keepalived', vrrp, false));
-      rows.push(await phase(lab, a, b, 'keel, instance alone', 'keel', vrrp, false));
+      rows.push(await phase(a, b, 'keepalived, instance alone', 'keepalived', vrrp, false));
+      rows.push(await phase(a, b, 'keel, instance alone', 'keel', vrrp, false));
       const r0 = procCpu(responder.pid);
       const t0 = performance.now();
-      rows.push(await phase(lab, a, b, `keel + ${SERVERS} HTTP_GET checkers`, 'keel', vrrp + checkersConfig(SERVERS, responder.targets), true));
+      rows.push(await phase(a, b, `keel + ${SERVERS} HTTP_GET checkers`, 'keel', vrrp + checkersConfig(SERVERS, responder.targets), true));
       const responderCpu = (procCpu(responder.pid) - r0) / ((performance.now() - t0) / 1000);
       console.log(`\nAdverts under checker load: VRRPv3 advert_int ${INTERVAL_MS} ms captured by tcpdump in a second namespace; ${SECONDS} s per row after ${WARMUP} s`);
       console.log('gap error = |gap between consecutive adverts - interval|\n');
@@ -155,7 +146,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(() => process.exit(0), (e: Error) => {
-  console.error(e.message);
-  process.exit(1);
-});
+runBench(main);

@@ -10,18 +10,13 @@ import { availableParallelism, loadavg } from 'node:os';
 import { loadConfigText } from '../../src/config/build.js';
 import { CheckerEngine } from '../../src/check/engine.js';
 import { CheckerWorker } from '../../src/check/worker.js';
-import { checkersConfig as configText, pct, printTable, procCpu, RESPONDER_HOSTS, startResponder } from '../helpers/check-load.js';
+import { checkersConfig as configText, pct, printTable, procCpu, RESPONDER_HOSTS, startResponder, benchArg, runBench } from '../helpers/check-load.js';
 
-function arg(name: string, dflt: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i === -1 ? dflt : Number(process.argv[i + 1]);
-}
-
-const SERVERS = arg('servers', 10000);
-const SECONDS = arg('seconds', 30);
-const INTERVAL = arg('interval-ms', 100);
+const SERVERS = benchArg('servers', 10000);
+const SECONDS = benchArg('seconds', 30);
+const INTERVAL = benchArg('interval-ms', 100);
 const INLINE = !process.argv.includes('--no-inline');
-const THREADS = arg('threads', 2);
+const THREADS = benchArg('threads', 2);
 const HOSTS = RESPONDER_HOSTS;
 
 /** The same periodic timer in a separate, idle process: what the machine's own load does to it. */
@@ -150,7 +145,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(() => process.exit(0), (e: Error) => {
-  console.error(e.message);
-  process.exit(1);
-});
+runBench(main);

@@ -19,10 +19,7 @@
 // scenarios whose name contains the text; BENCH_IMPLS=keel for one implementation).
 import { keepalivedUnavailable, netnsUnavailable, which } from '../helpers/env.js';
 import { Lab, type LabHost } from '../helpers/lab.js';
-import {
-  addressesOn, globalDefs, instance, removeTempDirs, startRouter, waitFor,
-  type Implementation, type Router,
-} from '../helpers/vrrp-lab.js';
+import { addressesOn, globalDefs, instance, removeTempDirs, startRouter, waitFor, type Implementation, type Router, stopRouter } from '../helpers/vrrp-lab.js';
 import { AddressMonitor, Observer, median, perfToWall, startQuietRouter, wallNow } from '../helpers/bench-lab.js';
 import { skewUs } from '../../src/vrrp/timers.js';
 
@@ -96,14 +93,6 @@ function cleanup(): void {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function stop(r: Router): Promise<void> {
-  r.kill('SIGTERM');
-  const done = await Promise.race([r.exited().then(() => true), sleep(8_000).then(() => false)]);
-  if (!done) {
-    r.kill('SIGKILL');
-    await r.exited();
-  }
-}
 
 /** Back to the base address only (a crashed router leaves its VIPs behind). */
 function reset(host: LabHost, base: string): void {
@@ -133,7 +122,7 @@ async function pair(impl: Implementation, conf: (prio: number, state: 'MASTER' |
 }
 
 async function finish(m: Router, s: Router): Promise<void> {
-  await Promise.all([stop(m), stop(s)]);
+  await Promise.all([stopRouter(m, 8_000), stopRouter(s, 8_000)]);
   live.length = 0;
   reset(lab!.host('a'), A);
   reset(lab!.host('b'), B);

@@ -12,16 +12,11 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Lab, type LabHost } from '../helpers/lab.js';
-import { printTable } from '../helpers/check-load.js';
-import { globalDefs, instance, removeTempDirs, startRouter, waitFor, type Implementation } from '../helpers/vrrp-lab.js';
+import { printTable, benchArg, runBench } from '../helpers/check-load.js';
+import { globalDefs, instance, removeTempDirs, startRouter, waitFor, type Implementation, stopRouter } from '../helpers/vrrp-lab.js';
 
-function arg(name: string, dflt: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i === -1 ? dflt : Number(process.argv[i + 1]);
-}
-
-const SECONDS = arg('seconds', 30);
-const WARMUP = arg('warmup', 15);
+const SECONDS = benchArg('seconds', 30);
+const WARMUP = benchArg('warmup', 15);
 const PORT_BASE = 21000;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -98,10 +93,7 @@ async function measure(a: LabHost, impl: Implementation, scenario: string, conf:
       ],
     };
   } finally {
-    r.kill('SIGTERM');
-    const t = setTimeout(() => r.kill('SIGKILL'), 15_000);
-    await r.exited();
-    clearTimeout(t);
+    await stopRouter(r);
   }
 }
 
@@ -135,7 +127,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(() => process.exit(0), (e: Error) => {
-  console.error(e.message);
-  process.exit(1);
-});
+runBench(main);

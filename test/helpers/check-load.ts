@@ -1,6 +1,6 @@
 // Load for checker benchmarks: HTTP responders (a child process, its CPU measured apart), a
 // keepalived.conf with N HTTP_GET real servers pointed at them, and the small statistics the
-// tables print.
+// tables print; the command-line and exit plumbing the benchmarks share.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -93,6 +93,20 @@ export function procCpu(pid: number): number {
   } catch {
     return NaN;
   }
+}
+
+/** A numeric `--name N` from the command line, else `dflt`. */
+export function benchArg(name: string, dflt: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? dflt : Number(process.argv[i + 1]);
+}
+
+/** Run a benchmark's main: exit 0 when done (helper processes may linger), 1 with the message on failure. */
+export function runBench(main: () => Promise<void>): void {
+  main().then(() => process.exit(0), (e: Error) => {
+    console.error(e.message);
+    process.exit(1);
+  });
 }
 
 /** Print rows as a padded table. */

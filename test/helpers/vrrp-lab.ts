@@ -183,6 +183,14 @@ export function globalDefs(routerId: string, extra = ''): string {
   return `global_defs {\n  router_id ${routerId}\n${extra}}\n`;
 }
 
+/** SIGTERM, and SIGKILL if it has not exited within `graceMs`; resolves once it has exited. */
+export async function stopRouter(r: Router, graceMs = 15_000): Promise<void> {
+  r.kill('SIGTERM');
+  const t = setTimeout(() => r.kill('SIGKILL'), graceMs);
+  await r.exited();
+  clearTimeout(t);
+}
+
 export function stopAll(routers: Router[]): void {
   for (const r of routers) r.kill('SIGKILL');
 }
