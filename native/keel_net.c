@@ -919,32 +919,29 @@ static int fill_sockaddr(const char *text, int port, const char *ifname, struct 
 }
 
 /*
- * tcpProbe(address, port, bindAddress|null, bindPort, bindIf|null, mark, callback(errno)) ->
- * handle, or an errno (number) when the connect failed at once. The callback gets 0 when the
- * connection completed (the socket is then closed) or the errno it failed with; it is never
- * called synchronously, nor after tcpProbeCancel(handle).
+ * The connect both probes start with: args [address, port, bindAddress|null, bindPort,
+ * bindIf|null, mark] read from argv, a non-blocking socket with SO_BINDTODEVICE / SO_MARK / bind
+ * as asked, and connect() started. Returns 1 with *fd set, or 1 with *fd = -1 and *err the errno
+ * it failed with at once; 0 with a JS exception pending on bad arguments.
  */
-static napi_value tcp_probe(napi_env env, napi_callback_info info) {
-  napi_value argv[7];
-  if (!get_args(env, info, 7, argv)) return NULL;
+static int start_connect(napi_env env, napi_value *argv, int *fd_out, int *err_out) {
   char addr[INET6_ADDRSTRLEN + 1], baddr[INET6_ADDRSTRLEN + 1], bif[IF_NAMESIZE];
   int32_t port, bport, mark;
-  if (!get_string(env, argv[0], addr, sizeof addr)) return throw_type(env, "address must be an IP address");
-  if (!get_int(env, argv[1], &port) || port < 0 || port > 65535) return throw_type(env, "port must be 0-65535");
+  *fd_out = -1;
+  *err_out = 0;
+  if (!get_string(env, argv[0], addr, sizeof addr)) return throw_type(env, "address must be an IP address"), 0;
+  if (!get_int(env, argv[1], &port) || port < 0 || port > 65535) return throw_type(env, "port must be 0-65535"), 0;
   int bind_addr = !is_nullish(env, argv[2]);
-  if (bind_addr && !get_string(env, argv[2], baddr, sizeof baddr)) return throw_type(env, "bind address must be an IP address or null");
-  if (!get_int(env, argv[3], &bport) || bport < 0 || bport > 65535) return throw_type(env, "bind port must be 0-65535");
+  if (bind_addr && !get_string(env, argv[2], baddr, sizeof baddr)) return throw_type(env, "bind address must be an IP address or null"), 0;
+  if (!get_int(env, argv[3], &bport) || bport < 0 || bport > 65535) return throw_type(env, "bind port must be 0-65535"), 0;
   bif[0] = 0;
-  if (!is_nullish(env, argv[4]) && !get_string(env, argv[4], bif, sizeof bif)) return throw_type(env, "bind interface must be a name or null");
-  if (!get_int(env, argv[5], &mark)) return throw_type(env, "mark must be a number");
-  napi_valuetype type;
-  if (napi_typeof(env, argv[6], &type) != napi_ok || type != napi_function) return throw_type(env, "callback must be a function");
+  if (!is_nullish(env, argv[4]) && !get_string(env, argv[4], bif, sizeof bif)) return throw_type(env, "bind interface must be a name or null"), 0;
+  if (!get_int(env, argv[5], &mark)) return throw_type(env, "mark must be a number"), 0;
   struct sockaddr_storage to, from;
   socklen_t tolen = 0, fromlen = 0;
-  if (!fill_sockaddr(addr, port, bif, &to, &tolen)) return throw_type(env, "address must be an IP address");
-  if (bind_addr && !fill_sockaddr(baddr, bport, bif, &from, &fromlen)) return throw_type(env, "bind address must be an IP address");
-  if (bind_addr && from.ss_family != to.ss_family) return throw_type(env, "bind address and address must be of one family");
-  napi_value out;
+  if (!fill_sockaddr(addr, port, bif, &to, &tolen)) return throw_type(env, "address must be an IP address"), 0;
+  if (bind_addr && !fill_sockaddr(baddr, bport, bif, &from, &fromlen)) return throw_type(env, "bind address must be an IP address"), 0;
+  if (bind_addr && from.ss_family != to.ss_family) return throw_type(env, "bind address and address must be of one family"), 0;
   int fd = socket(to.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   int err = 0;
   if (fd < 0) err = errno;
@@ -962,6 +959,28 @@ static napi_value tcp_probe(napi_env env, napi_callback_info info) {
   if (!err && connect(fd, (struct sockaddr *)&to, tolen) < 0 && errno != EINPROGRESS) err = errno;
   if (err) {
     if (fd >= 0) close(fd);
+    *err_out = err;
+    return 1;
+  }
+  *fd_out = fd;
+  return 1;
+}
+
+/*
+ * tcpProbe(address, port, bindAddress|null, bindPort, bindIf|null, mark, callback(errno)) ->
+ * handle, or an errno (number) when the connect failed at once. The callback gets 0 when the
+ * connection completed (the socket is then closed) or the errno it failed with; it is never
+ * called synchronously, nor after tcpProbeCancel(handle).
+ */
+static napi_value tcp_probe(napi_env env, napi_callback_info info) {
+  napi_value argv[7];
+  if (!get_args(env, info, 7, argv)) return NULL;
+  napi_valuetype type;
+  if (napi_typeof(env, argv[6], &type) != napi_ok || type != napi_function) return throw_type(env, "callback must be a function");
+  int fd, err;
+  if (!start_connect(env, argv, &fd, &err)) return NULL;
+  if (fd < 0) {
+    napi_value out;
     napi_create_int32(env, err, &out);
     return out;
   }
@@ -980,6 +999,203 @@ static napi_value tcp_probe_cancel(napi_env env, napi_callback_info info) {
   polled *p = get_external(env, argv[0]);
   if (!p) return throw_type(env, "not a probe");
   polled_close(p);
+  return NULL;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* HTTP exchange (HTTP_GET)
+ *
+ * What keepalived's check_http.c does on a plain connection: connect, send the request, read to
+ * EOF; one timeout (connect_timeout) for the connect and again for each write and read. The bytes
+ * go back to JavaScript, which judges them (src/check/http-response.ts). Node's net.Socket costs
+ * ~150 µs of CPU per check in stream objects, promises and GC for this; at 10,000 checks a second
+ * that is most of a core. */
+
+enum { EX_CONNECTING, EX_WRITING, EX_READING };
+/* Callback kinds: more bytes follow; the stream ended (errno 0 = EOF, else the read error);
+ * the connect failed (errno); the write failed (errno); no progress within the timeout (phase). */
+enum { EXK_DATA, EXK_END, EXK_CONNECT_FAILED, EXK_WRITE_FAILED, EXK_TIMEOUT };
+#define EX_DELIVER_AT (256 * 1024)
+
+typedef struct {
+  polled base;
+  uv_timer_t *timer;
+  napi_ref self; /* the handle, kept alive until the last callback returns */
+  int reporting; /* inside a callback: a cancel there must not release the handle yet */
+  int phase;
+  uint64_t timeout_ms;
+  char *req;
+  size_t req_len, req_off;
+  char *buf;
+  size_t len, cap;
+} exchange;
+
+static void on_timer_closed(uv_handle_t *h) { free(h); }
+
+/* Close the socket and timer; the struct stays until its handle is collected. */
+static void exchange_close(exchange *x) {
+  if (x->timer) {
+    uv_timer_stop(x->timer);
+    uv_close((uv_handle_t *)x->timer, on_timer_closed);
+    x->timer = NULL;
+  }
+  polled_close(&x->base);
+  free(x->req);
+  x->req = NULL;
+  free(x->buf);
+  x->buf = NULL;
+  x->len = x->cap = 0;
+}
+
+/* Let the handle be collected (its finalizer frees the struct). */
+static void exchange_release(exchange *x) {
+  if (x->self) {
+    napi_ref self = x->self;
+    x->self = NULL;
+    napi_delete_reference(x->base.env, self);
+  }
+}
+
+/* Call back with (kind, code, bytes|undefined); the last call (kind != EXK_DATA) closes first. */
+static void exchange_report(exchange *x, int kind, int code) {
+  napi_env env = x->base.env;
+  napi_ref cbref = x->base.callback;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  napi_value argv[3];
+  napi_create_int32(env, kind, &argv[0]);
+  napi_create_int32(env, code, &argv[1]);
+  if ((kind == EXK_DATA || kind == EXK_END) && x->len) napi_create_buffer_copy(env, x->len, x->buf, NULL, &argv[2]);
+  else napi_get_undefined(env, &argv[2]);
+  x->len = 0;
+  if (kind != EXK_DATA) {
+    x->base.callback = NULL; /* kept for the call below, released after it */
+    exchange_close(x);
+  }
+  x->reporting = 1;
+  polled_call(env, cbref, 3, argv);
+  x->reporting = 0;
+  if (kind != EXK_DATA && cbref) napi_delete_reference(env, cbref);
+  if (!x->timer) exchange_release(x); /* finished, or cancelled by the callback */
+  napi_close_handle_scope(env, scope);
+}
+
+static void on_exchange_timeout(uv_timer_t *t) {
+  exchange *x = t->data;
+  exchange_report(x, EXK_TIMEOUT, x->phase);
+}
+
+/* Any progress restarts the timeout, as keepalived re-arms its read/write thread each time. */
+static void exchange_progress(exchange *x) {
+  uv_timer_start(x->timer, on_exchange_timeout, x->timeout_ms, 0);
+}
+
+static void on_exchange(uv_poll_t *h, int status, int events) {
+  (void)events;
+  exchange *x = h->data;
+  int fd = x->base.fd;
+  if (x->phase == EX_CONNECTING) {
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
+    if (!err && status < 0) err = -status;
+    if (err) return exchange_report(x, EXK_CONNECT_FAILED, err);
+    x->phase = EX_WRITING;
+    exchange_progress(x);
+  }
+  if (x->phase == EX_WRITING) {
+    while (x->req_off < x->req_len) {
+      ssize_t n = send(fd, x->req + x->req_off, x->req_len - x->req_off, MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return; /* writable again later */
+      if (n < 0) return exchange_report(x, EXK_WRITE_FAILED, errno);
+      x->req_off += (size_t)n;
+      exchange_progress(x);
+    }
+    x->phase = EX_READING;
+    uv_poll_start(x->base.poll, UV_READABLE, on_exchange);
+    return;
+  }
+  /* Reading: until EOF, a read error, or nothing more for now. */
+  for (;;) {
+    if (x->cap - x->len < 16384) {
+      size_t cap = x->cap ? x->cap * 2 : 16384;
+      char *b = realloc(x->buf, cap);
+      if (!b) return exchange_report(x, EXK_END, ENOMEM);
+      x->buf = b;
+      x->cap = cap;
+    }
+    ssize_t n = recv(fd, x->buf + x->len, x->cap - x->len, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    if (n <= 0) return exchange_report(x, EXK_END, n < 0 ? errno : 0);
+    x->len += (size_t)n;
+    exchange_progress(x);
+    if (x->len >= EX_DELIVER_AT) exchange_report(x, EXK_DATA, 0);
+    if (!x->timer) return; /* the callback cancelled it */
+  }
+}
+
+/*
+ * httpExchange(address, port, bindAddress|null, bindPort, bindIf|null, mark, request, timeoutMs,
+ * callback(kind, code, bytes)) -> handle, or an errno (number) when the connect failed at once.
+ * The callback runs with EXK_DATA for each large run of bytes, then once with a final kind; it is
+ * never called synchronously, nor after httpExchangeCancel(handle).
+ */
+static napi_value http_exchange(napi_env env, napi_callback_info info) {
+  napi_value argv[9];
+  if (!get_args(env, info, 9, argv)) return NULL;
+  void *req;
+  size_t req_len;
+  if (!get_bytes(env, argv[6], &req, &req_len) || !req_len) return throw_type(env, "request must be a non-empty Buffer");
+  int32_t timeout_ms;
+  if (!get_int(env, argv[7], &timeout_ms) || timeout_ms < 1) return throw_type(env, "timeout must be a positive number of ms");
+  napi_valuetype type;
+  if (napi_typeof(env, argv[8], &type) != napi_ok || type != napi_function) return throw_type(env, "callback must be a function");
+  int fd, err;
+  if (!start_connect(env, argv, &fd, &err)) return NULL;
+  napi_value out;
+  if (fd < 0) {
+    napi_create_int32(env, err, &out);
+    return out;
+  }
+  exchange *x = calloc(1, sizeof *x);
+  uv_timer_t *timer = calloc(1, sizeof *timer);
+  char *copy = malloc(req_len);
+  uv_loop_t *loop = NULL;
+  if (!x || !timer || !copy || napi_get_uv_event_loop(env, &loop) != napi_ok) {
+    free(x), free(timer), free(copy);
+    close(fd);
+    return throw_errno(env, ENOMEM, "httpExchange", NULL);
+  }
+  memcpy(copy, req, req_len);
+  x->req = copy;
+  x->req_len = req_len;
+  x->timeout_ms = (uint64_t)timeout_ms;
+  x->phase = EX_CONNECTING;
+  uv_timer_init(loop, timer);
+  timer->data = x;
+  x->timer = timer;
+  out = polled_start(env, &x->base, fd, argv[8], UV_WRITABLE, on_exchange);
+  if (!out) {
+    /* polled_start freed x: the timer is ours to close. */
+    uv_close((uv_handle_t *)timer, on_timer_closed);
+    free(copy);
+    return NULL;
+  }
+  napi_create_reference(env, out, 1, &x->self);
+  exchange_progress(x);
+  return out;
+}
+
+/* httpExchangeCancel(handle): abandon an exchange: the socket is closed, no callback. */
+static napi_value http_exchange_cancel(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!get_args(env, info, 1, argv)) return NULL;
+  exchange *x = get_external(env, argv[0]);
+  if (!x) return throw_type(env, "not an exchange");
+  exchange_close(x);
+  if (!x->reporting) exchange_release(x);
   return NULL;
 }
 
@@ -1064,6 +1280,8 @@ static napi_value init(napi_env env, napi_value exports) {
     { "timerOpen", NULL, timer_open, NULL, NULL, NULL, napi_enumerable, NULL },
     { "tcpProbe", NULL, tcp_probe, NULL, NULL, NULL, napi_enumerable, NULL },
     { "tcpProbeCancel", NULL, tcp_probe_cancel, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "httpExchange", NULL, http_exchange, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "httpExchangeCancel", NULL, http_exchange_cancel, NULL, NULL, NULL, napi_enumerable, NULL },
     { "timerArm", NULL, timer_arm, NULL, NULL, NULL, napi_enumerable, NULL },
     { "timerClose", NULL, timer_close, NULL, NULL, NULL, napi_enumerable, NULL },
     { "enterNetns", NULL, enter_netns, NULL, NULL, NULL, napi_enumerable, NULL },

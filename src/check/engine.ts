@@ -305,7 +305,7 @@ export class CheckerEngine extends EventEmitter {
             continue;
           }
           const s = this.newSlot(key, c);
-          if (!warnedMark && 'fwmark' in c && c.fwmark !== undefined && !(c.type === 'TCP_CHECK' && nativeConnect())) {
+          if (!warnedMark && 'fwmark' in c && c.fwmark !== undefined && !((c.type === 'TCP_CHECK' || c.type === 'HTTP_GET') && nativeConnect())) {
             warnedMark = true;
             this.log('Checker fwmark (SO_MARK) cannot be set from Node.js - checks are sent unmarked');
           }

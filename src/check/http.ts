@@ -6,7 +6,8 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { Connection, HttpChecker, HttpUrl, SslConfig } from '../config/blocks/checkers.js';
 import { buildRequest, judgeResponse, ResponseReader, type HttpProtocol } from './http-response.js';
-import { ConnectError, socketTarget, type ProbeResult } from './probe.js';
+import { EXCHANGE, EXCHANGE_PHASE, type KeelNet } from '../net/native.js';
+import { ConnectError, errnoName, nativeNet, socketTarget, type ProbeResult } from './probe.js';
 
 /** The SSL block's files, read once (keepalived loads them into one SSL context at start). */
 export interface TlsMaterial {
@@ -96,6 +97,19 @@ export async function fetchUrl(t: HttpTarget, url: Pick<HttpUrl, 'path' | 'statu
   };
   const reader = new ResponseReader(!!url.digest || !!opts.wantDigest, regex);
   const req = buildRequest(url.path, t.protocol, t.vhost, t.conn.connect_ip, t.conn.connect_port);
+  // EOF or a reset both end the stream: judge what arrived (a reset before any byte is "no data").
+  const judged = (): FetchResult => {
+    const v = judgeResponse(reader, url);
+    const r: FetchResult = { ok: v.ok, msg: v.msg, status: reader.status, header: reader.headerText, received: !reader.empty };
+    if (url.digest || opts.wantDigest) r.digest = reader.digest();
+    return r;
+  };
+  // keepalived's read timeout applies to each read: an idle connection fails the check. Its
+  // wording: "WEB read" while waiting for the first bytes, "HTTP read" once the reply started.
+  const timedOut = (connected: boolean): FetchResult => ({ ok: false, msg: !connected ? 'Timeout connecting' : reader.empty ? 'Timeout WEB read' : 'Timeout HTTP read' });
+  // Plain HTTP is the hot path at scale: on the addon when it loads (see keel_net.c).
+  const n = t.tls ? undefined : nativeNet();
+  if (n && net.isIP(t.conn.connect_ip)) return exchangeNative(n, t.conn, req, timeoutMs, reader, judged, timedOut);
   let sock: net.Socket;
   if (t.tls) {
     try {
@@ -104,8 +118,7 @@ export async function fetchUrl(t: HttpTarget, url: Pick<HttpUrl, 'path' | 'statu
       return connectFailure(e);
     }
   } else {
-    // Plain HTTP is the hot path at scale: one socket, one inactivity timer for the connect and
-    // every read, no intermediate promise.
+    // One socket, one inactivity timer for the connect and every read, no intermediate promise.
     sock = net.connect(socketTarget(t.conn));
   }
   return new Promise<FetchResult>((resolve) => {
@@ -117,17 +130,9 @@ export async function fetchUrl(t: HttpTarget, url: Pick<HttpUrl, 'path' | 'statu
       sock.destroy();
       resolve(r);
     };
-    // keepalived's read timeout applies to each read: an idle connection fails the check. Its
-    // wording: "WEB read" while waiting for the first bytes, "HTTP read" once the reply started.
-    sock.setTimeout(timeoutMs, () => finish({ ok: false, msg: !connected ? 'Timeout connecting' : reader.empty ? 'Timeout WEB read' : 'Timeout HTTP read' }));
+    sock.setTimeout(timeoutMs, () => finish(timedOut(connected)));
     sock.on('data', (b: Buffer) => reader.feed(b));
-    // EOF or a reset both end the stream: judge what arrived (a reset before any byte is "no data").
-    const end = (): void => {
-      const v = judgeResponse(reader, url);
-      const r: FetchResult = { ok: v.ok, msg: v.msg, status: reader.status, header: reader.headerText, received: !reader.empty };
-      if (url.digest || opts.wantDigest) r.digest = reader.digest();
-      finish(r);
-    };
+    const end = (): void => finish(judged());
     const send = (): void => {
       connected = true;
       sock.write(req, (err) => {
@@ -139,6 +144,26 @@ export async function fetchUrl(t: HttpTarget, url: Pick<HttpUrl, 'path' | 'statu
     sock.on('close', () => (connected ? end() : finish({ ok: false, msg: 'Connection failed' })));
     if (connected) send();
     else sock.once('connect', send);
+  });
+}
+
+/**
+ * The plain-HTTP exchange on the addon: connect (with bind_if and fwmark applied), send, read to
+ * EOF, with the same per-step timeout; the bytes are read by the same ResponseReader.
+ */
+function exchangeNative(n: KeelNet, c: Connection, req: string, timeoutMs: number, reader: ResponseReader,
+  judged: () => FetchResult, timedOut: (connected: boolean) => FetchResult): Promise<FetchResult> {
+  return new Promise<FetchResult>((resolve) => {
+    const h = n.httpExchange(c.connect_ip, c.connect_port, c.bindto ?? null, c.bind_port ?? 0, c.bind_if ?? null, c.fwmark ?? 0,
+      Buffer.from(req), Math.max(1, Math.round(timeoutMs)), (kind, code, bytes) => {
+        if (bytes) reader.feed(bytes);
+        if (kind === EXCHANGE.DATA) return;
+        if (kind === EXCHANGE.END) resolve(judged());
+        else if (kind === EXCHANGE.CONNECT_FAILED) resolve(connectFailure(new ConnectError(false, errnoName(code))));
+        else if (kind === EXCHANGE.WRITE_FAILED) resolve({ ok: false, msg: 'Cannot send get request to' });
+        else resolve(timedOut(code !== EXCHANGE_PHASE.CONNECTING));
+      });
+    if (typeof h === 'number') resolve(connectFailure(new ConnectError(false, errnoName(h))));
   });
 }
 

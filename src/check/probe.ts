@@ -18,9 +18,10 @@ export class ConnectError extends Error {
 }
 
 /**
- * Where a checker connects and from where. bind_if is honoured for IPv6 link-local targets (as a
- * scope id); Node cannot set SO_BINDTODEVICE or SO_MARK, so bind_if on IPv4 and fwmark are not
- * applied (the engine says so once at start).
+ * Where a checker connects and from where, for Node's sockets. bind_if is honoured for IPv6
+ * link-local targets (as a scope id); Node cannot set SO_BINDTODEVICE or SO_MARK, so on these
+ * sockets bind_if on IPv4 and fwmark are not applied (the engine says so once at start). TCP_CHECK
+ * and HTTP_GET go through the addon when it loads, which applies both.
  */
 export function socketTarget(c: Connection): net.TcpNetConnectOpts {
   let host = c.connect_ip;
@@ -33,7 +34,8 @@ export function socketTarget(c: Connection): net.TcpNetConnectOpts {
 
 let native: KeelNet | null | undefined;
 
-function nativeNet(): KeelNet | undefined {
+/** The addon when it loads (TCP_CHECK's connect and HTTP_GET's exchange use it). */
+export function nativeNet(): KeelNet | undefined {
   if (native === undefined) {
     try {
       native = keelNet();
@@ -75,7 +77,8 @@ export function connectOnly(c: Connection, timeoutS: number): Promise<void> {
   });
 }
 
-function errnoName(errno: number): string {
+/** An addon errno as Node names it (ECONNREFUSED). */
+export function errnoName(errno: number): string {
   try {
     return getSystemErrorName(-errno);
   } catch {

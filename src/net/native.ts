@@ -34,6 +34,16 @@ export interface KeelNet {
     cb: (errno: number) => void): NativeHandle | number;
   /** Abandon a probe: its socket is closed and its callback never called. */
   tcpProbeCancel(h: NativeHandle): void;
+  /**
+   * HTTP_GET's exchange: connect as tcpProbe does, send `request`, read to EOF, with `timeoutMs`
+   * for the connect and again for each write and read. The callback gets (kind, code, bytes):
+   * EXCHANGE.DATA for each large run of bytes, then one final kind (END: code 0 at EOF or the
+   * read's errno; CONNECT_FAILED / WRITE_FAILED: the errno; TIMEOUT: the phase, EXCHANGE_PHASE).
+   */
+  httpExchange(address: string, port: number, bindAddress: string | null, bindPort: number, bindIf: string | null, mark: number,
+    request: Uint8Array, timeoutMs: number, cb: (kind: number, code: number, bytes: Buffer | undefined) => void): NativeHandle | number;
+  /** Abandon an exchange: its socket is closed and its callback never called again. */
+  httpExchangeCancel(h: NativeHandle): void;
   packetOpen(): NativeHandle;
   /** [frames sent, errno that stopped it or 0]. */
   packetSend(h: NativeHandle, ifindex: number, frames: readonly Uint8Array[], start: number): [number, number];
@@ -56,6 +66,11 @@ export interface KeelNet {
   setRlimitRttime(usec: number): void;
   setAffinity(cpus: readonly number[]): void;
 }
+
+/** httpExchange's callback kinds (keel_net.c EXK_*). */
+export const EXCHANGE = { DATA: 0, END: 1, CONNECT_FAILED: 2, WRITE_FAILED: 3, TIMEOUT: 4 } as const;
+/** The phase a TIMEOUT happened in (keel_net.c EX_*). */
+export const EXCHANGE_PHASE = { CONNECTING: 0, WRITING: 1, READING: 2 } as const;
 
 /** The repository root: the nearest folder above this file with a package.json (dist/src/net -> ../../..). */
 function findRoot(): string {

@@ -1,6 +1,7 @@
-// TCP_CHECK's connect on the addon, against the real kernel in a network namespace: fwmark is
-// set (a policy rule makes marked packets unreachable), bind_port is the source port the server
-// sees, bind_if binds the socket to the interface, a refused port reports ECONNREFUSED.
+// TCP_CHECK's connect and HTTP_GET's exchange on the addon, against the real kernel in a network
+// namespace: fwmark is set (a policy rule makes marked packets unreachable), bind_port is the
+// source port the server sees, bind_if binds the socket to the interface, a refused port reports
+// ECONNREFUSED; the exchange reads a 3 MB body whole (digest) and times out on a silent server.
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
@@ -12,6 +13,7 @@ import { Netns } from '../helpers/netns.js';
 // fails the test rather than skipping it.
 const skip = netnsUnavailable();
 const probe = fileURLToPath(new URL('../../src/check/probe.js', import.meta.url));
+const httpCheck = fileURLToPath(new URL('../../src/check/http.js', import.meta.url));
 
 // Run inside the namespace: a listener on 127.0.0.1, then the probes; prints their outcomes.
 const SCRIPT = `
@@ -34,11 +36,28 @@ const out = {
 };
 await new Promise((r) => setTimeout(r, 100));
 out.seenPorts = seen;
+// HTTP_GET: a 3 MB body (read in several runs), a silent server, the same mark and interface.
+const { createHash } = await import('node:crypto');
+const http = await import('node:http');
+const { fetchUrl } = await import(${JSON.stringify(httpCheck)});
+const body = Buffer.alloc(3_000_000, 'k');
+const web = http.createServer((q, r) => r.end(body));
+await new Promise((r) => web.listen(0, '127.0.0.1', r));
+const silent = net.createServer((c) => c.on('data', () => undefined));
+await new Promise((r) => silent.listen(0, '127.0.0.1', r));
+const get = async (conn) => fetchUrl({ conn: { connect_ip: '127.0.0.1', connect_timeout: 1, ...conn }, tls: false, protocol: '1.0', sni: false }, { path: '/', status_code: [] }, { wantDigest: true });
+const big = await get({ connect_port: web.address().port });
+out.http = { ok: big.ok, digest: big.digest, expected: createHash('md5').update(body).digest('hex') };
+out.httpMarked = (await get({ connect_port: web.address().port, fwmark: 7 })).msg;
+out.httpBoundElsewhere = (await get({ connect_port: web.address().port, bind_if: 'eth0' })).ok;
+out.httpSilent = (await get({ connect_port: silent.address().port })).msg;
 console.log(JSON.stringify(out));
 srv.close();
+web.close();
+silent.close();
 `;
 
-describe('TCP_CHECK connect on the addon', { skip }, () => {
+describe('TCP_CHECK connect and HTTP_GET exchange on the addon', { skip }, () => {
   let ns: Netns;
   before(() => {
     ns = new Netns('ktcp').create(1);
@@ -67,5 +86,11 @@ describe('TCP_CHECK connect on the addon', { skip }, () => {
     assert.equal(out.boundToLo, 'ok');
     assert.notEqual(out.boundElsewhere, 'ok', 'bound to eth0, 127.0.0.1 is not reachable');
     assert.equal(out.refused, 'ECONNREFUSED');
+    const h = out.http as { ok: boolean; digest: string; expected: string };
+    assert.equal(h.ok, true);
+    assert.equal(h.digest, h.expected, 'the whole 3 MB body was read and hashed');
+    assert.equal(out.httpMarked, 'Connection failed', 'fwmark 7 hits the unreachable rule');
+    assert.equal(out.httpBoundElsewhere, false);
+    assert.equal(out.httpSilent, 'Timeout WEB read');
   });
 });
