@@ -2,7 +2,7 @@
 // whole file is read (cross-references, duplicates, interfaces).
 import { existsSync } from 'node:fs';
 import { Diagnostics } from './diagnostics.js';
-import { parseFile, parseText } from './parse.js';
+import { parseFile, parseText, type ParseCache } from './parse.js';
 import type { PreprocessOptions } from './preprocess.js';
 import { registerBlocks, walk, type BlockDef, type BuildContext } from './schema.js';
 import type { Stmt } from './tree.js';
@@ -37,6 +37,8 @@ export function emptyConfig(): Config {
 export interface BuildOptions extends PreprocessOptions {
   /** Check interfaces exist, as keepalived does (default: look in /sys/class/net). */
   interfaceExists?: (name: string) => boolean;
+  /** Keep the statements' trees for the next load (a running daemon's reloads). */
+  cache?: ParseCache;
 }
 
 export interface LoadResult {
@@ -75,14 +77,14 @@ export function buildConfig(tree: readonly Stmt[], diags: Diagnostics, opts: Bui
 
 export function loadConfigFile(file: string, opts: BuildOptions = {}): LoadResult {
   const diagnostics = new Diagnostics();
-  const parsed = parseFile(file, diagnostics, opts);
+  const parsed = parseFile(file, diagnostics, opts, opts.cache);
   const config = buildConfig(parsed.tree, diagnostics, opts);
   return { config, diagnostics, files: parsed.files };
 }
 
 export function loadConfigText(text: string, opts: BuildOptions = {}, name = 'keepalived.conf'): LoadResult {
   const diagnostics = new Diagnostics();
-  const parsed = parseText(text, diagnostics, opts, name);
+  const parsed = parseText(text, diagnostics, opts, name, opts.cache);
   const config = buildConfig(parsed.tree, diagnostics, opts);
   return { config, diagnostics, files: parsed.files };
 }
