@@ -17,6 +17,9 @@
  *  - Interface facts (index, MAC, flags) from ioctl(), which answers for the caller's own
  *    network namespace whatever /sys shows.
  *  - An AF_UNIX datagram socket to hand log lines to syslog (/dev/log): Node has none.
+ *  - Checker sockets: TCP_CHECK's connect and HTTP_GET's exchange (connect, request, read to EOF)
+ *    as non-blocking sockets on Node's loop, with SO_BINDTODEVICE (bind_if) and SO_MARK (fwmark),
+ *    which Node cannot set, and without net.Socket's per-connection cost.
  *
  * Every failure becomes a JS Error with code (ENETDOWN...), errno, syscall and the interface in
  * the message; nothing here aborts the process.
@@ -153,12 +156,12 @@ typedef struct {
   unsigned char *buf;
 } v6sock;
 
-static void on_poll_closed(uv_handle_t *h) { free(h); }
+static void on_handle_closed(uv_handle_t *h) { free(h); }
 
 static void v6_close(v6sock *s) {
   if (s->poll) {
     uv_poll_stop(s->poll);
-    uv_close((uv_handle_t *)s->poll, on_poll_closed);
+    uv_close((uv_handle_t *)s->poll, on_handle_closed);
     s->poll = NULL;
   }
   if (s->fd >= 0) {
@@ -712,7 +715,7 @@ typedef struct {
 static void polled_close(polled *p) {
   if (p->poll) {
     uv_poll_stop(p->poll);
-    uv_close((uv_handle_t *)p->poll, on_poll_closed);
+    uv_close((uv_handle_t *)p->poll, on_handle_closed);
     p->poll = NULL;
   }
   if (p->fd >= 0) {
@@ -1030,13 +1033,12 @@ typedef struct {
   size_t len, cap;
 } exchange;
 
-static void on_timer_closed(uv_handle_t *h) { free(h); }
 
 /* Close the socket and timer; the struct stays until its handle is collected. */
 static void exchange_close(exchange *x) {
   if (x->timer) {
     uv_timer_stop(x->timer);
-    uv_close((uv_handle_t *)x->timer, on_timer_closed);
+    uv_close((uv_handle_t *)x->timer, on_handle_closed);
     x->timer = NULL;
   }
   polled_close(&x->base);
@@ -1179,7 +1181,7 @@ static napi_value http_exchange(napi_env env, napi_callback_info info) {
   out = polled_start(env, &x->base, fd, argv[8], UV_WRITABLE, on_exchange);
   if (!out) {
     /* polled_start freed x: the timer is ours to close. */
-    uv_close((uv_handle_t *)timer, on_timer_closed);
+    uv_close((uv_handle_t *)timer, on_handle_closed);
     free(copy);
     return NULL;
   }
