@@ -160,10 +160,13 @@ export async function applyPlan(c: IpvsClient, ops: Op[]): Promise<ApplyResult> 
   const res: ApplyResult = { applied: 0, errors: [] };
   for (const phase of PHASES) {
     const batch = ops.filter((o) => phase.includes(o.op));
-    const settled = await Promise.allSettled(batch.map((o) => send(c, o)));
-    settled.forEach((s, i) => {
-      if (s.status === 'fulfilled' || alreadyDone(batch[i]!, s.reason)) res.applied++;
-      else res.errors.push(s.reason instanceof Error ? s.reason : new Error(String(s.reason)));
+    if (!batch.length) continue;
+    const errors = c.changeMany
+      ? await c.changeMany(batch)
+      : (await Promise.allSettled(batch.map((o) => send(c, o)))).map((s) => (s.status === 'fulfilled' ? undefined : s.reason instanceof Error ? s.reason : new Error(String(s.reason))));
+    errors.forEach((e, i) => {
+      if (!e || alreadyDone(batch[i]!, e)) res.applied++;
+      else res.errors.push(e);
     });
   }
   return res;

@@ -2,7 +2,7 @@
 // read back with Debian's ipvsadm.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { IpvsError, type NetlinkIpvs } from '../../src/ipvs/client.js';
+import { IpvsError, type Change, type NetlinkIpvs } from '../../src/ipvs/client.js';
 import { formatList, formatSave } from '../../src/ipvs/format.js';
 import { runIpvsCommand } from '../../src/ipvs/cli.js';
 import { planReconcile, reconcile, setSyncDaemonState, stopIpvs, stopSyncDaemons } from '../../src/ipvs/reconcile.js';
@@ -105,6 +105,30 @@ test('kernel refusals name the service and the destination', { skip }, async () 
   await assert.rejects(c.editDest(tcp('10.0.0.10', 80), dest('10.0.1.2', 80)), /cannot edit destination 10\.0\.1\.2:80 of TCP 10\.0\.0\.10:80: .*ESRCH/);
   await assert.rejects(c.addService({ key: tcp('10.0.0.11', 80), scheduler: 'nosuch', flags: 0, timeout: 0, netmask: '255.255.255.255' }), /cannot add service TCP 10\.0\.0\.11:80: .*ENOENT/);
   await assert.rejects(c.delService({ kind: 'fwmark', family: 'inet6', fwmark: 99 }), /cannot delete service FWM 99 IPv6: .*ESRCH/);
+});
+
+test('changeMany: refusals in the middle and at the end are reported by position, the rest applied', { skip }, async () => {
+  resetIpvs();
+  const k = tcp('10.0.0.9', 80);
+  await c.addService({ key: k, scheduler: 'rr', flags: 0, timeout: 0, netmask: '255.255.255.255' });
+  // Enough commands for several sendmsg chunks; two duplicates inside, one at the end.
+  const cmds: Change[] = [];
+  for (let i = 1; i <= 3000; i++) cmds.push({ op: 'addDest', key: k, dest: dest(`10.1.${i >> 8}.${i & 255 || 1}`, 80 + (i & 255 ? 0 : 1)) });
+  cmds.splice(1500, 0, { op: 'addDest', key: k, dest: dest('10.1.0.1', 80) });
+  cmds.splice(2900, 0, { op: 'delDest', key: tcp('10.0.0.10', 80), dest: dest('10.1.0.2', 80) });
+  cmds.push({ op: 'addDest', key: k, dest: dest('10.1.0.2', 80) });
+  const before = c.changes;
+  const errs = await c.changeMany!(cmds);
+  assert.equal(c.changes - before, cmds.length);
+  const failed = errs.map((e, i) => (e ? i : -1)).filter((i) => i >= 0);
+  assert.deepEqual(failed, [1500, 2900, cmds.length - 1]);
+  assert.match(errs[1500]!.message, /cannot add destination 10\.1\.0\.1:80 to TCP 10\.0\.0\.9:80: File exists \(EEXIST\)/);
+  assert.match(errs[2900]!.message, /cannot delete destination 10\.1\.0\.2:80 from TCP 10\.0\.0\.10:80: .*ESRCH/);
+  assert.equal((await c.listDests(k)).length, 3000);
+  // A batch whose every command succeeds answers once, for the last.
+  const ok = await c.changeMany!([{ op: 'editDest', key: k, dest: { ...dest('10.1.0.1', 80), weight: 7 } }]);
+  assert.deepEqual(ok, [undefined]);
+  assert.equal((await c.listDests(k)).find((d) => d.address === '10.1.0.1')?.weight, 7);
 });
 
 test('a weight change is one SET_DEST; a removed server one DEL_DEST; it comes back with one NEW_DEST', { skip }, async () => {
