@@ -27,6 +27,18 @@ export interface BuildContext {
    * stray '{' made a '}' end the block early (see walk()).
    */
   spill?: Item[];
+  /** A reload's virtual servers taken whole from the last load (see LoadCache in build.ts). */
+  reuse?: VsReuse;
+}
+
+/** What buildConfig() and the LVS blocks share to reuse unchanged virtual servers. */
+export interface VsReuse {
+  /** virtual_server statements unchanged since the last load -> what they gave then. */
+  from: Map<Stmt, unknown>;
+  /** The virtual servers taken from `from` in this load (their checks are skipped). */
+  taken: Set<unknown>;
+  /** This load's virtual servers built from their statement without any message (to remember). */
+  clean: Map<unknown, Stmt>;
 }
 
 /** A '}' that keepalived reads as closing the enclosing block (or, at the top, as a keyword). */

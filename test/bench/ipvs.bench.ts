@@ -6,8 +6,7 @@ import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadConfigText } from '../../src/config/build.js';
-import { ParseCache } from '../../src/config/parse.js';
+import { LoadCache, loadConfigText } from '../../src/config/build.js';
 import { desiredTable } from '../../src/ipvs/from-config.js';
 import { openIpvs } from '../../src/ipvs/client.js';
 import { planReconcile, applyPlan } from '../../src/ipvs/reconcile.js';
@@ -62,8 +61,8 @@ async function inGuest(): Promise<void> {
 
   progress('keel: programming from empty');
   // keel: from empty.
-  // The checker child keeps a ParseCache across reloads (src/daemon/process-common.ts).
-  const cache = new ParseCache();
+  // The checker child keeps a LoadCache across reloads (src/daemon/process-common.ts).
+  const cache = new LoadCache();
   let t0 = performance.now();
   const cfg = loadConfigText(genConfig(), { cache }).config;
   const tParse = performance.now() - t0;
@@ -90,7 +89,7 @@ async function inGuest(): Promise<void> {
   const tReload = performance.now() - t0;
   if (r2.errors.length) throw r2.errors[0];
   const changes = c.changes - before;
-  rows.push(['keel', 'reload, one real server changed', (tReload / 1000).toFixed(2), String(changes), `(+ ${(tParse2 / 1000).toFixed(2)} s config load, ${cache.misses} of ${cache.hits + cache.misses} statements parsed; plan against the last table)`]);
+  rows.push(['keel', 'reload, one real server changed', (tReload / 1000).toFixed(2), String(changes), `(+ ${(tParse2 / 1000).toFixed(2)} s config load, ${cache.parse.misses} of ${cache.parse.hits + cache.parse.misses} statements parsed, ${cache.reused} virtual servers reused; plan against the last table)`]);
   before = c.changes;
   t0 = performance.now();
   const r3 = await applyPlan(c, planReconcile(desiredTable(cfg), await c.dump()));

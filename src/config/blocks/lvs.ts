@@ -890,13 +890,23 @@ export function validateLvs(config: Config, ctx: BuildContext): void {
     else ctx.diags.hint(`virtual_server_group ${g.name} is defined again: keepalived uses the first definition`, g.pos);
   }
 
-  for (const vs of config.virtual_servers) finishVirtualServer(vs, ctx);
+  // Virtual servers reused whole from the last load were finished and validated then.
+  const taken = ctx.reuse?.taken;
+  const clean = ctx.reuse?.clean;
+  /** Any message while finishing or validating `vs` keeps it from being reused next time. */
+  const watch = (vs: VirtualServer, step: () => void): void => {
+    const before = ctx.diags.list.length;
+    step();
+    if (clean && ctx.diags.list.length !== before) clean.delete(vs);
+  };
+  for (const vs of config.virtual_servers) if (!taken?.has(vs)) watch(vs, () => finishVirtualServer(vs, ctx));
 
   const linked = new Map<VirtualServer, VirtualServerGroup>();
   const members = new Map<string, number>();
   const afterLink: VirtualServer[] = [];
   for (const vs of config.virtual_servers) {
     if (vs.group === undefined) { afterLink.push(vs); continue; }
+    clean?.delete(vs); // a group member depends on the group's definition
     const g = linkGroup(vs, groups, ctx);
     if (!g) continue;
     linked.set(vs, g);
@@ -907,18 +917,35 @@ export function validateLvs(config: Config, ctx: BuildContext): void {
   }
 
   const valid: VirtualServer[] = [];
-  for (const vs of afterLink) if (validateVirtualServer(vs, linked.get(vs), config, ctx)) valid.push(vs);
+  for (const vs of afterLink) {
+    if (taken?.has(vs)) { valid.push(vs); continue; }
+    let ok = false;
+    watch(vs, () => { ok = validateVirtualServer(vs, linked.get(vs), config, ctx); });
+    if (ok) valid.push(vs);
+    else clean?.delete(vs);
+  }
   config.virtual_servers = valid;
 
   for (const vs of valid) {
-    for (const rs of vs.real_servers) {
-      for (const c of rs.checkers) {
-        resolveCheckerDefaults(c, rs);
-        hintPortZero(c, ctx);
+    if (taken?.has(vs)) continue;
+    watch(vs, () => {
+      for (const rs of vs.real_servers) {
+        for (const c of rs.checkers) {
+          resolveCheckerDefaults(c, rs);
+          hintPortZero(c, ctx);
+        }
       }
-    }
+    });
+    // Scripts are checked on the file system at every load: those virtual servers are rebuilt.
+    if (clean && hasScripts(vs)) clean.delete(vs);
   }
   checkScripts(config, ctx);
+}
+
+/** Does a virtual server run scripts (notify_up/down, quorum_up/down, MISC_CHECK)? */
+function hasScripts(vs: VirtualServer): boolean {
+  if (vs.quorum_up || vs.quorum_down) return true;
+  return vs.real_servers.some((rs) => rs.notify_up || rs.notify_down || rs.checkers.some((c) => c.type === 'MISC_CHECK'));
 }
 
 type ScriptKey = 'notify_up' | 'notify_down' | 'quorum_up' | 'quorum_down';
@@ -948,6 +975,7 @@ function checkScripts(config: Config, ctx: BuildContext): void {
   if (!config.virtual_servers.length) return;
   let flags = 0;
   for (const vs of config.virtual_servers) {
+    if (ctx.reuse?.taken.has(vs)) continue; // reused only when it has no scripts
     for (const rs of vs.real_servers) {
       rs.checkers = rs.checkers.filter((c) => {
         if (c.type !== 'MISC_CHECK') return true;

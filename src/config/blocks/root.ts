@@ -5,7 +5,7 @@ import { globalDefsBlock } from './global.js';
 import { parseAddressLine, parseRouteLine, parseRuleLine } from './addresses.js';
 import { newVrrpInstance, newSyncGroup, vrrpInstanceBlock, syncGroupBlock } from './vrrp.js';
 import { newVrrpScript, newTrackProcess, newTrackFile, finishVrrpScript, finishTrackProcess, finishTrackFile, vrrpScriptBlock, trackProcessBlock, trackFileBlock } from './trackers.js';
-import { parseVirtualServerHeader, readVirtualServerGroup, virtualServerBlock, virtualServerGroupBlock } from './lvs.js';
+import { parseVirtualServerHeader, readVirtualServerGroup, virtualServerBlock, virtualServerGroupBlock, type VirtualServer } from './lvs.js';
 import { readSslBlock, sslBlock } from './checkers.js';
 import { garpGroupBlock, bfdInstanceBlock, type TrackGroup } from './misc.js';
 import { readDecimal } from '../args.js';
@@ -113,12 +113,20 @@ const keywords: K[] = [
   {
     name: 'virtual_server', args: 'IP [PORT] | fwmark N | group NAME', block: () => virtualServerBlock as BlockDef<unknown>,
     handle: (c, a, ctx) => {
+      const reused = ctx.reuse?.from.get(a.stmt) as VirtualServer | undefined;
+      if (reused) {
+        ctx.reuse!.taken.add(reused);
+        c.virtual_servers.push(reused);
+        return;
+      }
+      const before = ctx.diags.list.length;
       const vs = parseVirtualServerHeader(a, ctx);
       if (!vs) return; // keepalived skips the whole block
       ctx.scratch.virtualServer = vs;
       walkChild(a, virtualServerBlock, vs, ctx);
       delete ctx.scratch.virtualServer;
       c.virtual_servers.push(vs);
+      if (ctx.reuse && ctx.diags.list.length === before) ctx.reuse.clean.set(vs, a.stmt);
     },
   },
   { name: 'SSL', block: () => sslBlock as BlockDef<unknown>, handle: (c, a, ctx) => { readSslBlock(c, a, ctx); } },
