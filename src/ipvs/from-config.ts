@@ -188,6 +188,9 @@ export interface DesiredOptions {
 export function desiredTable(config: Config, isUp?: RsVerdict, opts: DesiredOptions = {}): IpvsTable {
   const verdict: RsVerdict = isUp ?? ((_vs, rs) => ({ weight: rs.weight }));
   const services: IpvsService[] = [];
+  // Services by key, and each one's destinations by address and port: a table of 30,000
+  // destinations is rebuilt on every verdict, so no list is searched.
+  const byKey = new Map<string, { svc: IpvsService; at: Map<string, number> }>();
   for (const vs of config.virtual_servers) {
     const live = vs.real_servers.map((rs) => ({ rs, v: verdict(vs, rs) }));
     // weigh_live_realservers() sums effective weights of live servers.
@@ -199,15 +202,20 @@ export function desiredTable(config: Config, isUp?: RsVerdict, opts: DesiredOpti
       const id = keyId(key);
       // A key already programmed by an earlier virtual server: keepalived's ADD gets EEXIST
       // and its destinations join that service.
-      let svc = services.find((s) => keyId(s.key) === id);
-      if (!svc) {
-        svc = { ...serviceOf(vs, key), dests: [] };
-        services.push(svc);
+      let entry = byKey.get(id);
+      if (!entry) {
+        entry = { svc: { ...serviceOf(vs, key), dests: [] }, at: new Map() };
+        byKey.set(id, entry);
+        services.push(entry.svc);
       }
+      const { svc, at } = entry;
       const put = (d: IpvsDest): void => {
-        const i = svc!.dests.findIndex((x) => x.family === d.family && x.address === d.address && x.port === d.port);
-        if (i === -1) svc!.dests.push(d);
-        else svc!.dests[i] = d;
+        const did = `${d.family}|${d.address}|${d.port}`;
+        const i = at.get(did);
+        if (i === undefined) {
+          at.set(did, svc.dests.length);
+          svc.dests.push(d);
+        } else svc.dests[i] = d;
       };
       for (const { rs, v } of live) {
         if (v && !sorryActive) put(destOf(vs, rs, v.weight, key));

@@ -71,8 +71,8 @@ export function planReconcile(desired: IpvsTable, actual: ActualTable | KernelTa
     const id = serviceId(s.key);
     const prev = want.get(id);
     // Two config entries for one kernel service: the later destinations join the first's.
-    if (prev) prev.dests = mergeDests(prev.dests, s.dests);
-    else want.set(id, { ...s, dests: [...s.dests] });
+    if (prev) want.set(id, { ...prev, dests: mergeDests(prev.dests, s.dests) });
+    else want.set(id, s);
   }
   const ops: Op[] = [];
   const dels: Op[] = [];
@@ -84,17 +84,30 @@ export function planReconcile(desired: IpvsTable, actual: ActualTable | KernelTa
       continue;
     }
     if (!serviceSame(stripService(w), stripService(h))) ops.push({ op: 'editService', service: stripService(w) });
+    // The destinations in the same order on both sides (a reload planned against the table keel
+    // last programmed) are compared pair by pair; from the first difference on, by address.
+    let i = 0;
+    const n = Math.min(w.dests.length, h.dests.length);
+    for (; i < n; i++) {
+      const d = w.dests[i]!;
+      const cur = h.dests[i]!;
+      if (d.port !== cur.port || d.address !== cur.address || d.family !== cur.family) break;
+      if (!destSame(d, cur)) ops.push({ op: 'editDest', key: w.key, dest: d });
+    }
+    if (i === w.dests.length && i === h.dests.length) continue;
     const hd = new Map<string, ActualDest>();
-    for (const d of h.dests) hd.set(destId(d), d);
+    for (let j = i; j < h.dests.length; j++) hd.set(destId(h.dests[j]!), h.dests[j]!);
     const wanted = new Set<string>();
-    for (const d of w.dests) {
+    for (let j = i; j < w.dests.length; j++) {
+      const d = w.dests[j]!;
       const id2 = destId(d);
       wanted.add(id2);
       const cur = hd.get(id2);
       if (!cur) ops.push({ op: 'addDest', key: w.key, dest: d });
       else if (!destSame(d, cur)) ops.push({ op: 'editDest', key: w.key, dest: d });
     }
-    for (const d of h.dests) {
+    for (let j = i; j < h.dests.length; j++) {
+      const d = h.dests[j]!;
       if (!wanted.has(destId(d))) dels.push({ op: 'delDest', key: w.key, dest: { family: d.family, address: d.address, port: d.port } });
     }
   }

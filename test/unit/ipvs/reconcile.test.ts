@@ -45,6 +45,23 @@ test('replacing a server adds the new one before deleting the old one', async ()
   assert.deepEqual(m.log, ['addDest TCP|inet|10.0.0.1|80 10.0.1.9:80 w1', 'delDest TCP|inet|10.0.0.1|80 10.0.1.1:80', 'delDest TCP|inet|10.0.0.1|80 10.0.1.2:80']);
 });
 
+test('after a common prefix, reordered, edited, added and removed destinations are each one command', () => {
+  const have: IpvsTable = { services: [svc('10.0.0.1', ['1', '2', '3', '4', '5'].map((x) => d(`10.0.1.${x}`)))] };
+  // Same first two (one edited), then 5 before 4 with 4 edited, 3 removed, 6 added.
+  const want: IpvsTable = { services: [svc('10.0.0.1', [d('10.0.1.1'), d('10.0.1.2', 3), d('10.0.1.5'), d('10.0.1.4', 2), d('10.0.1.6')])] };
+  assert.deepEqual(planReconcile(want, have).map(describeOp), [
+    'set 10.0.1.2:80 weight 3 in TCP 10.0.0.1:80',
+    'set 10.0.1.4:80 weight 2 in TCP 10.0.0.1:80',
+    'add 10.0.1.6:80 weight 1 to TCP 10.0.0.1:80',
+    'delete 10.0.1.3:80 from TCP 10.0.0.1:80',
+  ]);
+  // Fewer on one side after an identical prefix.
+  assert.deepEqual(planReconcile({ services: [svc('10.0.0.1', [d('10.0.1.1')])] }, have).map(describeOp),
+    ['2', '3', '4', '5'].map((x) => `delete 10.0.1.${x}:80 from TCP 10.0.0.1:80`));
+  assert.deepEqual(planReconcile(have, { services: [svc('10.0.0.1', [d('10.0.1.1')])] }).map(describeOp),
+    ['2', '3', '4', '5'].map((x) => `add 10.0.1.${x}:80 weight 1 to TCP 10.0.0.1:80`));
+});
+
 test('method, thresholds and tunnel options are edits; a scheduler change is one service edit', () => {
   const actual = { services: BASE.services.map((s) => ({ ...s, dests: s.dests.map((x) => ({ ...x, activeConns: 0, inactConns: 0, persistConns: 0 })) })) };
   const t = structuredClone(BASE);
