@@ -1,18 +1,20 @@
 // Benchmark: program 300 virtual servers x 100 real servers into the kernel's IPVS from empty,
 // then apply a reload that changes one real server, keel beside keepalived 2.2.7 in the same
 // test VM (Debian's kernel under qemu/TCG: absolute times are slow, the ratio is what counts).
-// On the host this boots the VM and runs itself inside. Run: npm run bench:ipvs
+// On the host this boots the VM once per trial and side (BENCH_TRIALS, default 3) and runs itself
+// inside; the table gives medians. Run: npm run bench:ipvs
 import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LoadCache, loadConfigText } from '../../src/config/build.js';
+import { LoadCache, loadConfigFile } from '../../src/config/build.js';
 import { desiredTable } from '../../src/ipvs/from-config.js';
 import { openIpvs } from '../../src/ipvs/client.js';
 import { planReconcile, applyPlan } from '../../src/ipvs/reconcile.js';
 
 const VS = Number(process.env.BENCH_VS ?? 300);
 const RS = Number(process.env.BENCH_RS ?? 100);
+const TRIALS = Number(process.env.BENCH_TRIALS ?? 3);
 
 function genConfig(changedWeight = 1): string {
   const out: string[] = [];
@@ -52,92 +54,111 @@ function progress(msg: string): void {
   process.stderr.write(`[bench] ${msg}\n`);
 }
 
-async function inGuest(): Promise<void> {
-  const { setupNet, teardownNet, resetIpvs } = await import('../vm/guest.js');
-  setupNet();
-  resetIpvs();
-  const total = VS * (RS + 1);
-  const rows: string[][] = [];
+/** Empties the VM kernel's table (test/vm/guest.ts, loaded only inside the VM). */
+let resetIpvs: () => void = () => undefined;
 
-  progress('keel: programming from empty');
-  // keel: from empty.
-  // The checker child keeps a LoadCache across reloads (src/daemon/process-common.ts).
+interface KeelTrial { load: number; program: number; changes: number; reloadLoad: number; reload: number; reloadChanges: number; parsed: string; reused: number; dump?: number; dumpChanges?: number }
+
+/** keel from empty, then the one-server reload, as the daemon's checker child does them. */
+async function keelTrial(conf: string, total: number, withDump: boolean): Promise<KeelTrial> {
+  resetIpvs();
+  // The file is written before the clock starts, as keepalived's is; keel reads it as the checker
+  // child does, keeping a LoadCache across reloads (src/daemon/process-common.ts).
+  writeFileSync(conf, genConfig());
   const cache = new LoadCache();
   let t0 = performance.now();
-  const cfg = loadConfigText(genConfig(), { cache }).config;
-  const tParse = performance.now() - t0;
+  const cfg = loadConfigFile(conf, { cache }).config;
+  const load = performance.now() - t0;
   const c = await openIpvs();
-  t0 = performance.now();
-  const table = desiredTable(cfg);
-  const plan = planReconcile(table, await c.dump());
-  const r = await applyPlan(c, plan);
-  const tProgram = performance.now() - t0;
-  if (r.errors.length) throw r.errors[0];
-  if (procEntries() !== total) throw new Error(`keel programmed ${procEntries()} entries, expected ${total}`);
-  rows.push(['keel', 'program from empty', (tProgram / 1000).toFixed(2), String(c.changes), `(+ ${(tParse / 1000).toFixed(2)} s config load)`]);
+  try {
+    t0 = performance.now();
+    const table = desiredTable(cfg);
+    const r = await applyPlan(c, planReconcile(table, await c.dump()));
+    const program = performance.now() - t0;
+    if (r.errors.length) throw r.errors[0];
+    if (procEntries() !== total) throw new Error(`keel programmed ${procEntries()} entries, expected ${total}`);
+    const changes = c.changes;
+    // The reload: one real server's weight changed, planned against the table keel last programmed.
+    writeFileSync(conf, genConfig(5));
+    t0 = performance.now();
+    const cfg2 = loadConfigFile(conf, { cache }).config;
+    const reloadLoad = performance.now() - t0;
+    t0 = performance.now();
+    const r2 = await applyPlan(c, planReconcile(desiredTable(cfg2), table));
+    const reload = performance.now() - t0;
+    if (r2.errors.length) throw r2.errors[0];
+    const out: KeelTrial = {
+      load, program, changes, reloadLoad, reload, reloadChanges: c.changes - changes,
+      parsed: `${cache.parse.misses} of ${cache.parse.hits + cache.parse.misses}`, reused: cache.reused,
+    };
+    if (out.reloadChanges !== 1) throw new Error(`the one-server reload sent ${out.reloadChanges} changes, expected exactly 1`);
+    if (withDump) {
+      // The same reload back, planned against a fresh kernel dump (start-up and recovery).
+      const before = c.changes;
+      t0 = performance.now();
+      const r3 = await applyPlan(c, planReconcile(desiredTable(cfg), await c.dump()));
+      out.dump = performance.now() - t0;
+      if (r3.errors.length) throw r3.errors[0];
+      out.dumpChanges = c.changes - before;
+      if (out.dumpChanges !== 1) throw new Error(`the dump-based reload sent ${out.dumpChanges} changes, expected exactly 1`);
+    }
+    return out;
+  } finally {
+    c.close();
+  }
+}
 
-  progress('keel: reload');
-  // keel: reload with one real server's weight changed, as the daemon does it: plan against the
-  // table it last programmed (no kernel read); then the same against a fresh kernel dump.
-  let before = c.changes;
-  t0 = performance.now();
-  const cfg2 = loadConfigText(genConfig(5), { cache }).config;
-  const tParse2 = performance.now() - t0;
-  t0 = performance.now();
-  const table2 = desiredTable(cfg2);
-  const r2 = await applyPlan(c, planReconcile(table2, table));
-  const tReload = performance.now() - t0;
-  if (r2.errors.length) throw r2.errors[0];
-  const changes = c.changes - before;
-  rows.push(['keel', 'reload, one real server changed', (tReload / 1000).toFixed(2), String(changes), `(+ ${(tParse2 / 1000).toFixed(2)} s config load, ${cache.parse.misses} of ${cache.parse.hits + cache.parse.misses} statements parsed, ${cache.reused} virtual servers reused; plan against the last table)`]);
-  before = c.changes;
-  t0 = performance.now();
-  const r3 = await applyPlan(c, planReconcile(desiredTable(cfg), await c.dump()));
-  const tReloadDump = performance.now() - t0;
-  if (r3.errors.length) throw r3.errors[0];
-  const changesDump = c.changes - before;
-  rows.push(['keel', 'reload back, against a kernel dump', (tReloadDump / 1000).toFixed(2), String(changesDump), '(dump 30k entries + plan + apply)']);
-  c.close();
-  if (changesDump !== 1) throw new Error(`the dump-based reload sent ${changesDump} changes, expected exactly 1`);
-  if (changes !== 1) throw new Error(`the one-server reload sent ${changes} changes, expected exactly 1`);
-
-  // keepalived: from empty (start until the kernel holds every entry), then the same reload (SIGHUP).
+/** keepalived from empty (start until the kernel holds every entry), then the same reload (SIGHUP). */
+async function keepalivedTrial(conf: string, dir: string, total: number): Promise<{ program: number; reload: number }> {
   resetIpvs();
-  const dir = mkdtempSync('/tmp/keel-bench-');
-  const conf = join(dir, 'keepalived.conf');
   writeFileSync(conf, genConfig());
-  t0 = performance.now();
+  const timeout = Number(process.env.BENCH_KA_TIMEOUT_MS ?? 300_000);
+  const t0 = performance.now();
   const ka = spawn('keepalived', ['-n', '-l', '-C', '-f', conf, '-p', join(dir, 'a.pid'), '-c', join(dir, 'c.pid'), '-r', join(dir, 'r.pid')], { stdio: ['ignore', 'pipe', 'pipe'] });
   let kaLog = '';
   ka.stdout!.on('data', (b: Buffer) => { kaLog += b.toString(); });
   ka.stderr!.on('data', (b: Buffer) => { kaLog += b.toString(); });
   const kaExit = new Promise<void>((res) => ka.on('exit', () => res()));
-  progress('keepalived: programming from empty');
-  await waitFor(() => procEntries() >= total, Number(process.env.BENCH_KA_TIMEOUT_MS ?? 300_000));
-  const tKa = procEntries() >= total ? performance.now() - t0 : NaN;
-  if (Number.isNaN(tKa)) process.stderr.write(`keepalived did not program the table (${procEntries()} of ${total} entries):\n${kaLog.slice(-3000)}\n`);
-  rows.push(['keepalived', 'program from empty', (tKa / 1000).toFixed(2), 'n/a', '(start until every entry is in the kernel; includes its config load)']);
-  writeFileSync(conf, genConfig(5));
-  // The changed server's line in /proc/net/ip_vs (hex address), now with weight 5.
-  const last = RS - 1;
-  const hexAddr = [10, 200 + Math.floor(last / 250), 0, (last % 250) + 1].map((x) => x.toString(16).toUpperCase().padStart(2, '0')).join('');
-  const changedLine = new RegExp(`-> ${hexAddr}:0050\\s+Route\\s+5\\s`);
-  t0 = performance.now();
-  process.kill(ka.pid!, 'SIGHUP');
-  progress('keepalived: reload');
-  const tKaReload = await waitFor(() => procHas(changedLine), Number(process.env.BENCH_KA_TIMEOUT_MS ?? 300_000));
-  rows.push(['keepalived', 'reload, one real server changed', (tKaReload / 1000).toFixed(2), 'n/a', '(SIGHUP until the weight shows; includes its config load)']);
-  process.kill(ka.pid!, 'SIGTERM');
-  await Promise.race([kaExit, new Promise((res) => setTimeout(res, 60_000))]);
-  rmSync(dir, { recursive: true, force: true });
-  resetIpvs();
-  teardownNet();
+  try {
+    await waitFor(() => procEntries() >= total, timeout);
+    const program = procEntries() >= total ? performance.now() - t0 : NaN;
+    if (Number.isNaN(program)) process.stderr.write(`keepalived did not program the table (${procEntries()} of ${total} entries):\n${kaLog.slice(-3000)}\n`);
+    writeFileSync(conf, genConfig(5));
+    // The changed server's line in /proc/net/ip_vs (hex address), now with weight 5.
+    const last = RS - 1;
+    const hexAddr = [10, 200 + Math.floor(last / 250), 0, (last % 250) + 1].map((x) => x.toString(16).toUpperCase().padStart(2, '0')).join('');
+    const changedLine = new RegExp(`-> ${hexAddr}:0050\\s+Route\\s+5\\s`);
+    process.kill(ka.pid!, 'SIGHUP');
+    const reload = await waitFor(() => procHas(changedLine), timeout);
+    return { program, reload };
+  } finally {
+    process.kill(ka.pid!, 'SIGTERM');
+    await Promise.race([kaExit, new Promise((res) => setTimeout(res, 60_000))]);
+  }
+}
 
-  const head = ['who', 'step', 'seconds', 'netlink changes', 'note'];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  const line = (cells: string[]): string => cells.map((x, i) => x.padEnd(widths[i]!)).join('  ');
-  process.stdout.write(`IPVS benchmark: ${VS} virtual servers x ${RS} real servers (${total} entries), Debian kernel under qemu TCG\n`);
-  process.stdout.write(`${line(head)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${rows.map(line).join('\n')}\n`);
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const secs = (xs: number[]): string => `${(median(xs) / 1000).toFixed(2)} (${(Math.min(...xs) / 1000).toFixed(2)}-${(Math.max(...xs) / 1000).toFixed(2)})`;
+
+type KeepalivedTrial = { program: number; reload: number };
+const RESULT = 'BENCH_RESULT ';
+
+/** One trial of one side in a freshly booted kernel: the result as a JSON line. */
+async function inGuest(): Promise<void> {
+  const guest = await import('../vm/guest.js');
+  resetIpvs = guest.resetIpvs;
+  guest.setupNet();
+  const total = VS * (RS + 1);
+  const dir = mkdtempSync('/tmp/keel-bench-');
+  const conf = join(dir, 'keepalived.conf');
+  try {
+    const r = process.env.BENCH_SIDE === 'keepalived' ? await keepalivedTrial(conf, dir, total) : await keelTrial(conf, total, true);
+    process.stdout.write(`${RESULT}${JSON.stringify(r)}\n`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    resetIpvs();
+    guest.teardownNet();
+  }
 }
 
 async function onHost(): Promise<void> {
@@ -150,12 +171,48 @@ async function onHost(): Promise<void> {
     return;
   }
   const self = fileURLToPath(import.meta.url);
-  const r = await runInVm(['node', self], { cwd: REPO, env: { KEEL_IN_VM: '1', BENCH_VS: String(VS), BENCH_RS: String(RS) }, timeoutMs: 1_800_000, memMb: 3072 });
-  process.stdout.write(r.stdout);
-  if (r.code !== 0) {
-    process.stderr.write(`${r.stderr}\n(exit ${r.code})\n${r.console.slice(-1500)}\n`);
-    process.exitCode = 1;
-  } else process.stdout.write(`(VM run ${(r.ms / 1000).toFixed(0)} s)\n`);
+  // Every trial boots its own VM: IPVS keeps deleted destinations in a trash list for minutes and
+  // scans it on every add, so a table programmed after another one's flush measures the trash.
+  const keel: KeelTrial[] = [];
+  const ka: KeepalivedTrial[] = [];
+  const t0 = Date.now();
+  for (let i = 0; i < TRIALS; i++) {
+    for (const side of ['keel', 'keepalived'] as const) {
+      process.stderr.write(`[bench] trial ${i + 1}/${TRIALS}: ${side}\n`);
+      const r = await runInVm(['node', self], { cwd: REPO, env: { KEEL_IN_VM: '1', BENCH_SIDE: side, BENCH_VS: String(VS), BENCH_RS: String(RS) }, timeoutMs: 900_000, memMb: 3072 });
+      const line = r.stdout.split('\n').find((l) => l.startsWith(RESULT));
+      if (r.code !== 0 || !line) {
+        process.stderr.write(`${r.stdout}\n${r.stderr}\n(exit ${r.code})\n${r.console.slice(-1500)}\n`);
+        process.exitCode = 1;
+        return;
+      }
+      const v = JSON.parse(line.slice(RESULT.length)) as KeelTrial & KeepalivedTrial;
+      if (side === 'keel') keel.push(v);
+      else ka.push(v);
+    }
+  }
+  const total = VS * (RS + 1);
+  const k0 = keel[0]!;
+  const rows: string[][] = [
+    ['keel', 'config load', secs(keel.map((k) => k.load)), '', ''],
+    ['keel', 'program from empty', secs(keel.map((k) => k.program)), String(k0.changes), ''],
+    ['keel', 'from empty, config load included', secs(keel.map((k) => k.load + k.program)), '', ''],
+    ['keel', 'reload: config load', secs(keel.map((k) => k.reloadLoad)), '', `${k0.parsed} statements parsed, ${k0.reused} virtual servers reused`],
+    ['keel', 'reload: plan against the last table and apply', secs(keel.map((k) => k.reload)), String(k0.reloadChanges), ''],
+    ['keel', 'reload, config load included', secs(keel.map((k) => k.reloadLoad + k.reload)), '', ''],
+    ['keel', 'reload back, against a kernel dump', secs(keel.map((k) => k.dump!)), String(k0.dumpChanges), 'dump 30k entries + plan + apply'],
+    ['keepalived', 'from empty (start until every entry is in the kernel)', secs(ka.map((k) => k.program)), 'n/a', 'its config load included'],
+    ['keepalived', 'reload (SIGHUP until the weight shows)', secs(ka.map((k) => k.reload)), 'n/a', 'its config load included'],
+  ];
+  const head = ['who', 'step', `seconds: median (min-max) of ${TRIALS}`, 'netlink changes', 'note'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const fmt = (cells: string[]): string => cells.map((x, i) => x.padEnd(widths[i]!)).join('  ');
+  process.stdout.write(`IPVS benchmark: ${VS} virtual servers x ${RS} real servers (${total} entries), Debian kernel under qemu TCG, each trial in a freshly booted VM\n`);
+  process.stdout.write(`${fmt(head)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${rows.map(fmt).join('\n')}\n`);
+  // The targets: keel's config load plus its programming against keepalived's whole time.
+  const ratio = (k: number[], a: number[]): string => (median(k) / median(a)).toFixed(2);
+  process.stdout.write(`keel/keepalived (medians, config load included): from empty ${ratio(keel.map((k) => k.load + k.program), ka.map((k) => k.program))}, one-server reload ${ratio(keel.map((k) => k.reloadLoad + k.reload), ka.map((k) => k.reload))}\n`);
+  process.stdout.write(`(VM runs ${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
 }
 
 if (process.env.KEEL_IN_VM === '1') await inGuest();
