@@ -53,7 +53,7 @@ export function responderKind(): string {
 /** Start the responders with `spawnFn` (plain spawn, or a lab host's spawn for a namespace). */
 export async function startResponder(
   spawnFn: (cmd: string, args: string[]) => ChildProcess = (cmd, args) => spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] }),
-): Promise<{ pid: number; targets: Target[]; stop: () => void }> {
+): Promise<{ pid: number; targets: Target[]; stop: () => void; served?: () => Promise<number> }> {
   const bin = nativeResponder();
   const child = bin ? spawnFn(bin, RESPONDER_HOSTS) : spawnFn(process.execPath, ['--input-type=module', '-e', RESPONDER]);
   const line = await new Promise<string>((resolve) => child.stdout!.once('data', (b: Buffer) => resolve(b.toString().trim())));
@@ -61,7 +61,15 @@ export async function startResponder(
     const [host, port] = x.split(' ');
     return { host: host!, port: Number(port) };
   });
-  return { pid: child.pid!, targets, stop: () => child.kill('SIGKILL') };
+  const out: { pid: number; targets: Target[]; stop: () => void; served?: () => Promise<number> } = { pid: child.pid!, targets, stop: () => child.kill('SIGKILL') };
+  // The C responder counts the connections it answered (printed on SIGUSR1).
+  if (bin) {
+    out.served = () => new Promise<number>((resolve) => {
+      child.stdout!.once('data', (b: Buffer) => resolve(Number(/served (\d+)/.exec(b.toString())?.[1] ?? NaN)));
+      child.kill('SIGUSR1');
+    });
+  }
+  return out;
 }
 
 /** N real servers with HTTP_GET (delay_loop 1) in virtual servers of 1,000, checked at the responders. */

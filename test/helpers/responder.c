@@ -3,14 +3,18 @@
  * with one fixed HTTP/1.0 200 response and closes it, on one epoll loop. The benchmarks share two
  * cores between keel's checkers and the servers they check; a responder in C leaves the checkers
  * the CPU that real servers (other machines) would not take. Prints "HOST PORT,HOST PORT,..."
- * once listening. Build: cc -O2 -o responder responder.c
+ * once listening, and "served N" (connections answered so far) on each SIGUSR1, which is how the
+ * benchmarks count checks of a daemon that reports none (keepalived). Build: cc -O2 -o responder
+ * responder.c
  */
+#define _GNU_SOURCE /* accept4 */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -19,6 +23,9 @@
 #define LISTENING (1ULL << 32)
 
 static const char RESPONSE[] = "HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nok\n";
+
+static volatile sig_atomic_t report;
+static void on_usr1(int sig) { (void)sig; report = 1; }
 
 int main(int argc, char **argv) {
   int ep = epoll_create1(0);
@@ -45,10 +52,21 @@ int main(int argc, char **argv) {
   }
   printf("\n");
   fflush(stdout);
+  /* No SA_RESTART: the signal interrupts epoll_wait, and the count is printed at once. */
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_usr1;
+  sigaction(SIGUSR1, &sa, NULL);
+  unsigned long long served = 0;
   struct epoll_event evs[256];
   char buf[4096];
   for (;;) {
     int n = epoll_wait(ep, evs, 256, -1);
+    if (report) {
+      report = 0;
+      printf("served %llu\n", served);
+      fflush(stdout);
+    }
     if (n < 0 && errno != EINTR) return 1;
     for (int i = 0; i < n; i++) {
       int fd = (int)(uint32_t)evs[i].data.u64;
@@ -61,7 +79,10 @@ int main(int argc, char **argv) {
       }
       ssize_t r = read(fd, buf, sizeof buf);
       if (r < 0 && (errno == EAGAIN || errno == EINTR)) continue;
-      if (r > 0 && write(fd, RESPONSE, sizeof RESPONSE - 1) < 0) { /* the peer is gone: just close */ }
+      if (r > 0) {
+        served++;
+        if (write(fd, RESPONSE, sizeof RESPONSE - 1) < 0) { /* the peer is gone: just close */ }
+      }
       close(fd);
     }
   }
