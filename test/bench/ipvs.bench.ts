@@ -162,10 +162,8 @@ async function inGuest(): Promise<void> {
 }
 
 async function onHost(): Promise<void> {
-  const { buildVm, runInVm, vmUnavailable, REPO } = await import('../vm/vm.js');
-  const unavailable = vmUnavailable();
-  const b = unavailable ? {} : buildVm();
-  const why = unavailable ?? b.skip ?? b.error;
+  const { runInVm, vmNotReady, REPO } = await import('../vm/vm.js');
+  const why = vmNotReady();
   if (why) {
     process.stdout.write(`IPVS benchmark skipped: ${why}\n`);
     return;

@@ -49,6 +49,14 @@ export function buildVm(): { skip?: string; error?: string } {
   return r.status === 3 ? { skip: `the kernel package is not available: ${why}` } : { error: `build.sh failed (${r.status}): ${why}` };
 }
 
+/** For the benchmarks: why the VM cannot run here (unavailable, or its build failed), else undefined once built. */
+export function vmNotReady(): string | undefined {
+  const unavailable = vmUnavailable();
+  if (unavailable) return unavailable;
+  const b = buildVm();
+  return b.skip ?? b.error;
+}
+
 function shQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
